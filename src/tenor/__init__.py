@@ -1,0 +1,1 @@
+"""Tenor: post-loan management and collections."""

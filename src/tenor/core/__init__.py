@@ -1,0 +1,1 @@
+"""Pure domain: money, calendars, schedules, accounts, allocation and delinquency. No I/O."""
