@@ -108,7 +108,7 @@ class Frequency:
             return NAMED_FREQUENCIES[key]
         if key.startswith("every-") and key.endswith("-days"):
             number = key.removeprefix("every-").removesuffix("-days")
-            if number.isdigit() and int(number) > 0:
+            if number.isascii() and number.isdigit() and int(number) > 0:
                 return cls.every_days(int(number))
         names = ", ".join([*NAMED_FREQUENCIES, "every-N-days"])
         raise InvalidArgumentError(f"unknown frequency {name!r}; use one of {names}")

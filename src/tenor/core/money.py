@@ -9,6 +9,7 @@ that could lose a cent takes an explicit rounding mode. Operations without meani
 from __future__ import annotations
 
 import decimal
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -52,6 +53,13 @@ CURRENCY_EXPONENTS: Final[dict[str, int]] = {
     "JOD": 3,
     "TND": 3,
 }
+
+#: The largest amount in minor units; it keeps every stored amount, and sums of a book's
+#: amounts, inside a signed 64-bit integer column.
+MAX_MINOR_UNITS: Final = 10**17
+
+# Plain decimal notation only: no exponents, underscores or inner spaces in amounts.
+_DECIMAL_TEXT = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
 
 # Enough digits for any loan amount times any rate power a schedule computes.
 _CONTEXT = decimal.Context(prec=50, traps=[decimal.InvalidOperation, decimal.DivisionByZero])
@@ -102,10 +110,11 @@ def to_decimal(value: str | int | Decimal, *, what: str = "amount") -> Decimal:
     elif isinstance(value, int):
         number = Decimal(value)
     elif isinstance(value, str):
-        try:
-            number = Decimal(value.strip())
-        except decimal.InvalidOperation:
-            raise InvalidArgumentError(f"{what} {value!r} is not a decimal number") from None
+        if not _DECIMAL_TEXT.fullmatch(value.strip()):
+            raise InvalidArgumentError(
+                f"{what} {value!r} is not a decimal number like 120.50"
+            )
+        number = Decimal(value.strip())
     else:
         raise UnsafeMoneyOperationError(
             f"{what} must be a string, int or Decimal, not {type(value).__name__}"
@@ -117,7 +126,8 @@ def to_decimal(value: str | int | Decimal, *, what: str = "amount") -> Decimal:
 
 def round_decimal(value: Decimal, places: int, rounding: Rounding) -> Decimal:
     """Round ``value`` to ``places`` decimal places with ``rounding``."""
-    return value.quantize(Decimal(1).scaleb(-places), rounding=rounding.decimal_mode)
+    with decimal.localcontext(_CONTEXT):
+        return value.quantize(Decimal(1).scaleb(-places), rounding=rounding.decimal_mode)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +143,11 @@ class Money:
                 f"minor units must be an int, not {type(self.minor).__name__}; "
                 "use Money.of() for amounts in major units"
             )
+        if abs(self.minor) > MAX_MINOR_UNITS:
+            raise InvalidArgumentError(
+                f"amount of {self.minor} minor units is beyond the largest Tenor books "
+                f"({MAX_MINOR_UNITS})"
+            )
         exponent(self.currency)
 
     @classmethod
@@ -146,6 +161,8 @@ class Money:
         """Money from an amount in major units; over-precise amounts need an explicit rounding."""
         number = to_decimal(amount)
         places = exponent(currency)
+        if abs(number) > Decimal(MAX_MINOR_UNITS).scaleb(-places):
+            raise InvalidArgumentError(f"amount {amount} {currency} is too large")
         rounded = round_decimal(number, places, rounding or Rounding.HALF_EVEN)
         if rounding is None and rounded != number:
             raise PrecisionError(
@@ -180,7 +197,8 @@ class Money:
     @property
     def amount(self) -> Decimal:
         """The amount in major units, exactly."""
-        return Decimal(self.minor).scaleb(-self.exponent)
+        with decimal.localcontext(_CONTEXT):
+            return Decimal(self.minor).scaleb(-self.exponent)
 
     def format(self) -> str:
         """The amount as a plain decimal string in major units, e.g. ``"120.50"``."""
