@@ -544,3 +544,10 @@ def test_amounts_beyond_a_64_bit_column_are_refused() -> None:
     with pytest.raises(InvalidArgumentError, match="too large"):
         Money.of("1" + "0" * 40, "CNY")
     assert Money(10**17, "CNY").amount == Decimal("1000000000000000.00")
+
+
+def test_trusted_money_equals_checked_money_and_keeps_the_range_check() -> None:
+    assert Money.trusted(12050, "CNY") == Money(12050, "CNY")
+    assert Money.trusted(-5, "KWD").format() == "-0.005"
+    with pytest.raises(InvalidArgumentError, match="largest"):
+        Money.trusted(10**17 + 1, "CNY")

@@ -111,9 +111,7 @@ def to_decimal(value: str | int | Decimal, *, what: str = "amount") -> Decimal:
         number = Decimal(value)
     elif isinstance(value, str):
         if not _DECIMAL_TEXT.fullmatch(value.strip()):
-            raise InvalidArgumentError(
-                f"{what} {value!r} is not a decimal number like 120.50"
-            )
+            raise InvalidArgumentError(f"{what} {value!r} is not a decimal number like 120.50")
         number = Decimal(value.strip())
     else:
         raise UnsafeMoneyOperationError(
@@ -171,6 +169,21 @@ class Money:
         return cls(int(rounded.scaleb(places)), currency)
 
     @classmethod
+    def trusted(cls, minor: int, currency: str) -> Money:
+        """Money from int minor units of an already-validated currency.
+
+        Only for core arithmetic whose inputs were Money already; it skips the type and
+        currency checks (a schedule or a fold would pay for them thousands of times) and keeps
+        the range check.
+        """
+        if not -MAX_MINOR_UNITS <= minor <= MAX_MINOR_UNITS:
+            return cls(minor, currency)
+        money = _new_object(cls)
+        _set_minor(money, minor)
+        _set_currency(money, currency)
+        return money
+
+    @classmethod
     def zero(cls, currency: str) -> Money:
         """No money in ``currency``."""
         return cls(0, currency)
@@ -224,16 +237,16 @@ class Money:
         return other
 
     def __add__(self, other: Money) -> Money:
-        return Money(self.minor + self._check(other, "add").minor, self.currency)
+        return Money.trusted(self.minor + self._check(other, "add").minor, self.currency)
 
     def __sub__(self, other: Money) -> Money:
-        return Money(self.minor - self._check(other, "subtract").minor, self.currency)
+        return Money.trusted(self.minor - self._check(other, "subtract").minor, self.currency)
 
     def __neg__(self) -> Money:
-        return Money(-self.minor, self.currency)
+        return Money.trusted(-self.minor, self.currency)
 
     def __abs__(self) -> Money:
-        return Money(abs(self.minor), self.currency)
+        return Money.trusted(abs(self.minor), self.currency)
 
     def __mul__(self, factor: int) -> Money:
         """Multiply by a whole number, which is always exact; see :meth:`scale` for Decimals."""
@@ -294,6 +307,12 @@ class Money:
     def max(self, other: Money) -> Money:
         """The larger of two amounts in the same currency."""
         return self if self >= other else other
+
+
+# The slots' own descriptors set a frozen instance's fields without going through __init__.
+_new_object = object.__new__
+_set_minor = vars(Money)["minor"].__set__
+_set_currency = vars(Money)["currency"].__set__
 
 
 def allocate(amount: Money, weights: Sequence[int | Decimal | str]) -> list[Money]:

@@ -1,0 +1,371 @@
+"""The loan account as a fold over its journal: whole lives, corrections and refusals."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from tenor.core.account import (
+    AccountRules,
+    ChargeApplied,
+    ChargeKind,
+    Disbursed,
+    LoanEvent,
+    LoanState,
+    OverpaymentPolicy,
+    Recovered,
+    RepaymentReceived,
+    Reversed,
+    Status,
+    Waived,
+    WrittenOff,
+    fold,
+)
+from tenor.core.allocation import OVERDUE_INTEREST_PRINCIPAL_FIRST, Component
+from tenor.core.calendar import Frequency
+from tenor.core.errors import EventError, InvalidArgumentError
+from tenor.core.money import Money
+from tenor.core.schedule import LoanTerms, Method
+
+D = dt.date
+
+
+def cny(amount: str) -> Money:
+    return Money.of(amount, "CNY")
+
+
+def terms(
+    principal: str = "1200", term: int = 3, method: Method = Method.ANNUITY, **overrides: Any
+) -> LoanTerms:
+    return LoanTerms(
+        principal=cny(principal),
+        annual_rate=Decimal("0.12"),
+        term=term,
+        frequency=Frequency.every_months(1),
+        start=D(2026, 1, 15),
+        method=method,
+        **overrides,
+    )
+
+
+class Journal:
+    """Builds events with ids and booking sequence numbers in posting order."""
+
+    def __init__(self) -> None:
+        self.events: list[LoanEvent] = []
+
+    def _next(self) -> dict[str, Any]:
+        number = len(self.events) + 1
+        return {"event_id": f"e{number}", "sequence": number}
+
+    def disburse(self, day: dt.date, amount: str = "1200") -> str:
+        self.events.append(Disbursed(**self._next(), value_date=day, amount=cny(amount)))
+        return self.events[-1].event_id
+
+    def pay(self, day: dt.date, amount: str) -> str:
+        self.events.append(RepaymentReceived(**self._next(), value_date=day, amount=cny(amount)))
+        return self.events[-1].event_id
+
+    def charge(self, day: dt.date, amount: str, kind: ChargeKind = ChargeKind.LATE_FEE) -> str:
+        self.events.append(
+            ChargeApplied(**self._next(), value_date=day, kind=kind, amount=cny(amount))
+        )
+        return self.events[-1].event_id
+
+    def waive(self, day: dt.date, component: Component, amount: str) -> str:
+        self.events.append(
+            Waived(**self._next(), value_date=day, component=component, amount=cny(amount))
+        )
+        return self.events[-1].event_id
+
+    def reverse(self, day: dt.date, target: str) -> str:
+        self.events.append(Reversed(**self._next(), value_date=day, target=target))
+        return self.events[-1].event_id
+
+    def write_off(self, day: dt.date) -> str:
+        self.events.append(WrittenOff(**self._next(), value_date=day))
+        return self.events[-1].event_id
+
+    def recover(self, day: dt.date, amount: str) -> str:
+        self.events.append(Recovered(**self._next(), value_date=day, amount=cny(amount)))
+        return self.events[-1].event_id
+
+
+def table(state: LoanState) -> list[tuple[int, str, str, str, str, str | None]]:
+    """Each installment as (number, due date, total due, paid, unpaid, settled on)."""
+    return [
+        (
+            item.number,
+            item.due_date.isoformat(),
+            item.total_due.format(),
+            item.paid.format(),
+            item.unpaid.format(),
+            item.settled_on.isoformat() if item.settled_on else None,
+        )
+        for item in state.installments
+    ]
+
+
+def test_a_loan_paid_on_time_closes() -> None:
+    """1200 CNY at 12% over 3 months, each installment paid on its due date."""
+    journal = Journal()
+    journal.disburse(D(2026, 1, 15))
+    for item in fold(terms(), journal.events).installments:
+        journal.pay(item.due_date, item.total_due.format())
+    state = fold(terms(), journal.events)
+    assert table(state) == [
+        (1, "2026-02-15", "408.03", "408.03", "0.00", "2026-02-15"),
+        (2, "2026-03-15", "408.03", "408.03", "0.00", "2026-03-15"),
+        (3, "2026-04-15", "408.02", "408.02", "0.00", "2026-04-15"),
+    ]
+    assert state.status is Status.CLOSED
+    assert state.outstanding_principal == Money.zero("CNY")
+    assert state.total_outstanding == Money.zero("CNY")
+
+
+def test_whole_life_with_partial_payment_fee_and_overpayment() -> None:
+    journal = Journal()
+    journal.disburse(D(2026, 1, 15))
+    journal.pay(D(2026, 2, 15), "408.03")
+    journal.charge(D(2026, 3, 20), "20")  # late fee on the overdue March installment
+    journal.pay(D(2026, 3, 25), "100")  # pays the fee first, then interest and principal
+    journal.pay(D(2026, 4, 15), "800")  # clears March and April, leaves a credit balance
+    state = fold(terms(), journal.events)
+    assert table(state) == [
+        (1, "2026-02-15", "408.03", "408.03", "0.00", "2026-02-15"),
+        (2, "2026-03-15", "428.03", "428.03", "0.00", "2026-04-15"),
+        (3, "2026-04-15", "408.02", "408.02", "0.00", "2026-04-15"),
+    ]
+    assert state.status is Status.OVERPAID
+    assert state.credit_balance == cny("63.95")
+    assert state.repaid == cny("1308.03")
+    assert state.installments[1].paid_penalty == cny("20")
+
+
+def test_arrears_and_due_follow_the_date() -> None:
+    journal = Journal()
+    journal.disburse(D(2026, 1, 15))
+    journal.pay(D(2026, 2, 15), "100")
+    state = fold(terms(), journal.events)
+    first = state.installments[0]
+    assert first.unpaid == first.total_due - cny("100")
+    assert state.arrears(D(2026, 2, 15)) == Money.zero("CNY")
+    assert state.arrears(D(2026, 2, 16)) == first.unpaid
+    assert state.due(D(2026, 2, 15)) == first.unpaid
+    assert state.next_installment(D(2026, 2, 16)) == state.installments[1]
+
+
+def test_backdated_payment_refolds_to_the_in_order_state() -> None:
+    in_order = Journal()
+    in_order.disburse(D(2026, 1, 15))
+    in_order.pay(D(2026, 2, 10), "300")
+    in_order.charge(D(2026, 3, 20), "15", ChargeKind.PENALTY_INTEREST)
+    in_order.pay(D(2026, 3, 25), "600")
+    posted = [in_order.events[i] for i in (0, 2, 3, 1)]
+    assert fold(terms(), posted) == fold(terms(), in_order.events)
+
+
+def test_reversal_restores_the_prior_state_exactly() -> None:
+    journal = Journal()
+    journal.disburse(D(2026, 1, 15))
+    journal.pay(D(2026, 2, 15), "408.03")
+    before = fold(terms(), journal.events)
+    bounced = journal.pay(D(2026, 3, 15), "408.03")
+    assert fold(terms(), journal.events) != before
+    journal.reverse(D(2026, 3, 18), bounced)
+    assert fold(terms(), journal.events) == before
+
+
+def test_waterfall_is_the_products() -> None:
+    journal = Journal()
+    journal.disburse(D(2026, 1, 15))
+    journal.charge(D(2026, 2, 20), "30")
+    journal.pay(D(2026, 2, 25), "50")
+    default = fold(terms(), journal.events).installments[0]
+    assert (default.paid_penalty, default.paid_interest, default.paid_principal) == (
+        cny("30"),
+        cny("12"),
+        cny("8"),
+    )
+    rules = AccountRules(waterfall=OVERDUE_INTEREST_PRINCIPAL_FIRST)
+    overdue_first = fold(terms(), journal.events, rules).installments[0]
+    assert (overdue_first.paid_penalty, overdue_first.paid_interest) == (cny("0"), cny("12"))
+    assert overdue_first.paid_principal == cny("38")
+
+
+def test_prepayment_reduces_the_installment() -> None:
+    rules = AccountRules(overpayment=OverpaymentPolicy.REDUCE_INSTALLMENT)
+    journal = Journal()
+    journal.disburse(D(2026, 1, 15))
+    journal.pay(D(2026, 2, 15), "608.03")  # the first installment and 200.00 of principal
+    state = fold(terms(), journal.events, rules)
+    assert state.prepaid_principal == cny("200")
+    assert len(state.installments) == 3
+    later = state.installments[1:]
+    assert all(item.total_due < cny("408.03") for item in later)
+    total_principal = Money.sum((i.principal for i in state.installments), "CNY")
+    assert total_principal + state.prepaid_principal == cny("1200")
+    assert state.installments[1].principal.minor > 0
+
+
+def test_prepayment_reduces_the_term() -> None:
+    rules = AccountRules(overpayment=OverpaymentPolicy.REDUCE_TERM)
+    loan = terms(principal="12000", term=12)
+    journal = Journal()
+    journal.disburse(D(2026, 1, 15), "12000")
+    regular = fold(loan, journal.events, rules).installments[0].total_due
+    journal.pay(D(2026, 2, 15), (regular + cny("3000")).format())
+    state = fold(loan, journal.events, rules)
+    assert len(state.installments) < 12
+    assert all(item.total_due <= regular for item in state.installments[1:-1])
+    total_principal = Money.sum((i.principal for i in state.installments), "CNY")
+    assert total_principal + state.prepaid_principal == cny("12000")
+
+
+def test_prepayment_beyond_the_balance_pays_off_and_keeps_the_rest() -> None:
+    rules = AccountRules(overpayment=OverpaymentPolicy.REDUCE_INSTALLMENT)
+    journal = Journal()
+    journal.disburse(D(2026, 1, 15))
+    journal.pay(D(2026, 1, 20), "1500")
+    state = fold(terms(), journal.events, rules)
+    assert len(state.installments) == 1
+    assert state.outstanding_principal == Money.zero("CNY")
+    assert state.status is Status.OVERPAID
+    first = state.installments[0]
+    assert state.credit_balance == cny("1500") - first.total_due - state.prepaid_principal
+
+
+def test_second_tranche_reamortises_and_keeps_principal_whole() -> None:
+    loan = terms(principal="10000", term=6)
+    journal = Journal()
+    journal.disburse(D(2026, 1, 15), "6000")
+    journal.pay(D(2026, 2, 15), "1035.29")
+    journal.disburse(D(2026, 3, 1), "4000")
+    state = fold(loan, journal.events)
+    assert state.disbursed == cny("10000")
+    total_principal = Money.sum((i.principal for i in state.installments), "CNY")
+    assert total_principal == cny("10000")
+    assert len(state.installments) == 6
+    # Interest earned on the first tranche from 15 Feb to 1 Mar stays owed.
+    assert state.installments[1].interest > cny("0")
+
+
+def test_waiver_and_its_limits() -> None:
+    journal = Journal()
+    journal.disburse(D(2026, 1, 15))
+    journal.charge(D(2026, 2, 20), "30")
+    journal.waive(D(2026, 2, 21), Component.PENALTY, "30")
+    state = fold(terms(), journal.events)
+    assert state.installments[0].waived_penalty == cny("30")
+    assert state.outstanding_penalties == Money.zero("CNY")
+    journal.waive(D(2026, 2, 22), Component.PENALTY, "1")
+    with pytest.raises(EventError, match="more than"):
+        fold(terms(), journal.events)
+
+
+def test_write_off_and_recovery() -> None:
+    journal = Journal()
+    journal.disburse(D(2026, 1, 15))
+    journal.write_off(D(2026, 6, 30))
+    journal.recover(D(2026, 7, 10), "500")
+    state = fold(terms(), journal.events)
+    assert state.status is Status.WRITTEN_OFF
+    assert state.written_off == Money.sum((i.total_due for i in state.installments), "CNY")
+    assert state.recovered == cny("500")
+    assert state.outstanding_principal == Money.zero("CNY")
+    journal.pay(D(2026, 7, 11), "10")
+    with pytest.raises(EventError, match="recovery"):
+        fold(terms(), journal.events)
+
+
+def test_write_off_cancels_interest_not_yet_due() -> None:
+    journal = Journal()
+    journal.disburse(D(2026, 1, 15))
+    journal.write_off(D(2026, 2, 20))
+    state = fold(terms(), journal.events)
+    assert state.written_off == state.installments[0].total_due + cny("1200") - (
+        state.installments[0].principal
+    )
+
+
+def test_as_of_ignores_later_events() -> None:
+    journal = Journal()
+    journal.disburse(D(2026, 1, 15))
+    journal.pay(D(2026, 2, 15), "408.03")
+    journal.pay(D(2026, 3, 15), "408.03")
+    state = fold(terms(), journal.events, as_of=D(2026, 2, 28))
+    assert state.repaid == cny("408.03")
+    assert state.as_of == D(2026, 2, 28)
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (lambda j: j.pay(D(2026, 2, 1), "10"), "before any disbursement"),
+        (lambda j: (j.disburse(D(2026, 1, 15)), j.reverse(D(2026, 2, 1), "nope")), "unknown"),
+        (
+            lambda j: (
+                j.disburse(D(2026, 1, 15)),
+                j.reverse(D(2026, 2, 1), "e1"),
+                j.reverse(D(2026, 2, 2), "e1"),
+            ),
+            "more than once",
+        ),
+        (
+            lambda j: (
+                j.disburse(D(2026, 1, 15)),
+                j.reverse(D(2026, 2, 1), j.reverse(D(2026, 2, 1), "e1")),
+            ),
+            "targets reversal",
+        ),
+        (
+            lambda j: (
+                j.disburse(D(2026, 1, 15)),
+                j.waive(D(2026, 2, 1), Component.PRINCIPAL, "1"),
+            ),
+            "principal cannot be waived",
+        ),
+        (lambda j: (j.disburse(D(2026, 1, 15)), j.recover(D(2026, 2, 1), "1")), "written-off"),
+        (
+            lambda j: (
+                j.disburse(D(2026, 1, 15)),
+                j.write_off(D(2026, 2, 1)),
+                j.write_off(D(2026, 3, 1)),
+            ),
+            "already written off",
+        ),
+    ],
+)
+def test_impossible_journals_are_refused(build: Callable[[Journal], object], message: str) -> None:
+    journal = Journal()
+    build(journal)
+    with pytest.raises(EventError, match=message):
+        fold(terms(), journal.events)
+
+
+def test_amount_in_another_currency_is_refused() -> None:
+    event = Disbursed(
+        event_id="e1", sequence=1, value_date=D(2026, 1, 15), amount=Money(100, "USD")
+    )
+    with pytest.raises(EventError, match="USD"):
+        fold(terms(), [event])
+
+
+def test_prepayment_policy_refused_for_milestone_loans() -> None:
+    rules = AccountRules(overpayment=OverpaymentPolicy.REDUCE_TERM)
+    loan = terms(
+        method=Method.STEPPED,
+        stepped_principal=(cny("400"), cny("400"), cny("400")),
+    )
+    with pytest.raises(InvalidArgumentError, match="credit-balance"):
+        fold(loan, [], rules)
+
+
+def test_no_events_is_a_pending_loan() -> None:
+    state = fold(terms(), [])
+    assert state.status is Status.PENDING
+    assert state.installments == ()
