@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy models, Alembic migrations, the event journal and its projections."""

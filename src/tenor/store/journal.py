@@ -1,0 +1,382 @@
+"""The event journal and its projections: the only place loan events are written.
+
+Every write goes through :func:`append`: in one transaction it takes the loan (a row lock on
+PostgreSQL; a version check elsewhere), replays an idempotent request, folds the journal with
+the new event through ``tenor.core`` (which refuses an event that cannot happen), inserts the
+event and rewrites the loan's projections. A refused event leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from tenor.core.account import LoanEvent, LoanState, fold
+from tenor.core.delinquency import DelinquencyStatus, UnpaidInstallment, assess
+from tenor.core.errors import DomainError
+from tenor.products import ProductConfig
+from tenor.store.codec import EVENT_KINDS, event_from_record, event_payload, terms_from_json
+from tenor.store.database import Database, is_postgres
+from tenor.store.models import (
+    InstallmentRow,
+    JournalEntry,
+    Loan,
+    LoanStateRow,
+    Product,
+    Setting,
+)
+
+
+class NotFoundError(DomainError):
+    """A loan, borrower, product or event that does not exist (or is not yours to see)."""
+
+    code = "not_found"
+
+
+class IdempotencyConflictError(DomainError):
+    """An idempotency key reused with a different request."""
+
+    code = "idempotency_conflict"
+
+
+class LoanNotActiveError(DomainError):
+    """The loan is not in a state that accepts this event."""
+
+    code = "loan_not_active"
+
+
+class ConcurrentUpdateError(DomainError):
+    """The loan kept changing under us; the request can be retried."""
+
+    code = "concurrent_update"
+
+
+class _VersionMovedError(Exception):
+    """Another writer committed to the loan between our read and our write."""
+
+
+BUSINESS_DATE = "business_date"
+_RETRIES = 20
+
+
+def business_date(session: Session) -> dt.date:
+    """The open business date of the book; until one is set, today's date (UTC)."""
+    row = session.get(Setting, BUSINESS_DATE)
+    if row is None:
+        return dt.datetime.now(dt.UTC).date()
+    return dt.date.fromisoformat(row.value)
+
+
+def set_business_date(session: Session, day: dt.date) -> None:
+    """Move the open business date to ``day``."""
+    row = session.get(Setting, BUSINESS_DATE)
+    if row is None:
+        session.add(Setting(name=BUSINESS_DATE, value=day.isoformat()))
+    else:
+        row.value = day.isoformat()
+
+
+def request_fingerprint(request: Any) -> str:
+    """A stable hash of a request body, to tell a retry from a different request."""
+    text = json.dumps(request, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def load_events(session: Session, loan_id: int) -> list[LoanEvent]:
+    """The loan's journal as core events, in booking order."""
+    rows = session.execute(
+        select(
+            JournalEntry.kind,
+            JournalEntry.event_id,
+            JournalEntry.sequence,
+            JournalEntry.value_date,
+            JournalEntry.payload,
+        )
+        .where(JournalEntry.loan_id == loan_id)
+        .order_by(JournalEntry.sequence)
+    )
+    return [event_from_record(*row) for row in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class LoanBook:
+    """A loan with what its projections are computed from."""
+
+    loan: Loan
+    product: ProductConfig
+
+
+def load_loan(session: Session, loan_id: int, *, lock: bool = False) -> LoanBook:
+    """The loan and its product; with ``lock``, a row lock on PostgreSQL."""
+    statement = select(Loan).where(Loan.id == loan_id)
+    if lock and is_postgres(session.get_bind()):  # type: ignore[arg-type]
+        statement = statement.with_for_update()
+    loan = session.scalars(statement).one_or_none()
+    if loan is None:
+        raise NotFoundError(f"loan {loan_id} does not exist")
+    product = session.get(Product, loan.product_id)
+    if product is None:
+        raise NotFoundError(f"product {loan.product_id} of loan {loan_id} does not exist")
+    return LoanBook(loan, ProductConfig.model_validate(product.config))
+
+
+def loan_state(session: Session, book: LoanBook, events: Sequence[LoanEvent]) -> LoanState:
+    """The fold of ``events`` under the loan's terms and product rules."""
+    return fold(terms_from_json(book.loan.terms), events, book.product.account_rules())
+
+
+def delinquency(state: LoanState, product: ProductConfig, day: dt.date) -> DelinquencyStatus:
+    """Days past due, bucket, class and stage of a loan state on business date ``day``."""
+    return assess(
+        [UnpaidInstallment(item.due_date, item.unpaid) for item in state.installments],
+        day,
+        product.delinquency_policy(),
+        written_off=state.written_off_on is not None,
+    )
+
+
+def projection_rows(
+    loan_id: int,
+    state: LoanState,
+    status: DelinquencyStatus,
+    day: dt.date,
+    last_sequence: int,
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The loan_state row and installment rows that project ``state``."""
+    next_due = state.next_installment(day)
+    state_row = {
+        "loan_id": loan_id,
+        "status": state.status.value,
+        "currency": state.currency,
+        "disbursed_minor": state.disbursed.minor,
+        "repaid_minor": state.repaid.minor,
+        "outstanding_principal_minor": state.outstanding_principal.minor,
+        "outstanding_interest_minor": state.outstanding_interest.minor,
+        "outstanding_fees_minor": state.outstanding_fees.minor,
+        "outstanding_penalties_minor": state.outstanding_penalties.minor,
+        "arrears_minor": status.overdue_amount.minor,
+        "credit_balance_minor": state.credit_balance.minor,
+        "written_off_minor": state.written_off.minor,
+        "recovered_minor": state.recovered.minor,
+        "days_past_due": status.days_past_due,
+        "bucket": status.bucket.name,
+        "loan_class": int(status.loan_class),
+        "stage": int(status.stage),
+        "next_due_date": next_due.due_date if next_due else None,
+        "business_date": day,
+        "last_sequence": last_sequence,
+    }
+    installment_rows = [
+        {
+            "loan_id": loan_id,
+            "number": item.number,
+            "start_date": item.start_date,
+            "due_date": item.due_date,
+            "principal_minor": item.principal.minor,
+            "interest_minor": item.interest.minor,
+            "fee_minor": item.fee.minor,
+            "penalty_minor": item.penalty.minor,
+            "paid_principal_minor": item.paid_principal.minor,
+            "paid_interest_minor": item.paid_interest.minor,
+            "paid_fee_minor": item.paid_fee.minor,
+            "paid_penalty_minor": item.paid_penalty.minor,
+            "waived_minor": item.waived.minor,
+            "unpaid_minor": item.unpaid.minor,
+            "settled_on": item.settled_on,
+        }
+        for item in state.installments
+    ]
+    return state_row, installment_rows
+
+
+def write_projection(
+    session: Session, book: LoanBook, state: LoanState, day: dt.date, last_sequence: int
+) -> None:
+    """Replace the loan's projections with ``state`` as of business date ``day``."""
+    loan_id = book.loan.id
+    status = delinquency(state, book.product, day)
+    state_row, installment_rows = projection_rows(loan_id, state, status, day, last_sequence)
+    session.execute(delete(InstallmentRow).where(InstallmentRow.loan_id == loan_id))
+    session.execute(delete(LoanStateRow).where(LoanStateRow.loan_id == loan_id))
+    session.execute(insert(LoanStateRow), [state_row])
+    if installment_rows:
+        session.execute(insert(InstallmentRow), installment_rows)
+    if book.loan.status not in ("pending", "approved", "rejected") or state.disbursed:
+        book.loan.status = state.status.value
+
+
+@dataclass(frozen=True, slots=True)
+class Appended:
+    """The outcome of an append: the event, and whether it was a replay of an earlier request."""
+
+    event_id: str
+    journal_id: int
+    replayed: bool
+    state: LoanState
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """Where a new event goes: its id, its booking sequence and the open business date."""
+
+    event_id: str
+    sequence: int
+    business_date: dt.date
+
+
+EventFactory = Callable[[LoanBook, LoanState, Slot], LoanEvent]
+
+
+def append(
+    db: Database,
+    loan_id: int,
+    make_event: EventFactory,
+    *,
+    idempotency_key: str | None = None,
+    request: Any = None,
+    actor: str = "system",
+) -> Appended:
+    """Append the event ``make_event`` builds to a loan's journal and reproject the loan.
+
+    ``make_event(book, state_before, slot)`` builds the event; it raises a DomainError to refuse.
+    With an ``idempotency_key``, the same key and request return the first result again, and
+    the same key with another request raises :class:`IdempotencyConflictError`.
+    """
+    fingerprint = request_fingerprint(request) if idempotency_key else None
+    for _ in range(_RETRIES):
+        try:
+            with db.transaction() as session:
+                if idempotency_key:
+                    earlier = _replay(session, loan_id, idempotency_key, fingerprint)
+                    if earlier is not None:
+                        return earlier
+                return _append_once(
+                    session, loan_id, make_event, idempotency_key, fingerprint, actor
+                )
+        except (IntegrityError, _VersionMovedError):
+            # Another writer appended to this loan first (the same idempotency key, or the
+            # same next sequence): look again from the start.
+            continue
+    raise ConcurrentUpdateError(f"loan {loan_id} is changing too fast; retry the request")
+
+
+def _replay(session: Session, loan_id: int, key: str, fingerprint: str | None) -> Appended | None:
+    row = session.scalars(
+        select(JournalEntry).where(
+            JournalEntry.loan_id == loan_id, JournalEntry.idempotency_key == key
+        )
+    ).one_or_none()
+    if row is None:
+        return None
+    if row.request_hash != fingerprint:
+        raise IdempotencyConflictError(
+            f"idempotency key {key!r} was already used for a different request on loan {loan_id}"
+        )
+    book = load_loan(session, loan_id)
+    state = loan_state(session, book, load_events(session, loan_id))
+    return Appended(row.event_id, row.id, replayed=True, state=state)
+
+
+def _append_once(
+    session: Session,
+    loan_id: int,
+    make_event: EventFactory,
+    idempotency_key: str | None,
+    fingerprint: str | None,
+    actor: str,
+) -> Appended:
+    book = load_loan(session, loan_id, lock=True)
+    version = book.loan.version
+    events = load_events(session, loan_id)
+    before = loan_state(session, book, events)
+    sequence = max((event.sequence for event in events), default=0) + 1
+    event_id = str(uuid.uuid4())
+    today = business_date(session)
+    event = make_event(book, before, Slot(event_id, sequence, today))
+    after = loan_state(session, book, [*events, event])
+    moved = session.execute(
+        update(Loan)
+        .where(Loan.id == loan_id, Loan.version == version)
+        .values(version=version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if moved.rowcount != 1:  # type: ignore[attr-defined]
+        raise _VersionMovedError
+    entry = JournalEntry(
+        event_id=event_id,
+        loan_id=loan_id,
+        sequence=sequence,
+        kind=EVENT_KINDS[type(event)],
+        value_date=event.value_date,
+        payload=event_payload(event),
+        idempotency_key=idempotency_key,
+        request_hash=fingerprint,
+        actor=actor,
+    )
+    session.add(entry)
+    session.flush()
+    write_projection(session, book, after, today, sequence)
+    return Appended(event_id, entry.id, replayed=False, state=after)
+
+
+@dataclass(frozen=True, slots=True)
+class Rebuilt:
+    """What a rebuild found for one loan: the differences between stored and replayed state."""
+
+    loan_id: int
+    differences: tuple[str, ...]
+
+
+def rebuild(session: Session, loan_id: int) -> Rebuilt:
+    """Rebuild a loan's projections from its journal and say what differed."""
+    book = load_loan(session, loan_id, lock=True)
+    events = load_events(session, loan_id)
+    day = business_date(session)
+    state = loan_state(session, book, events)
+    stored_state = session.get(LoanStateRow, loan_id)
+    stored_installments = session.scalars(
+        select(InstallmentRow)
+        .where(InstallmentRow.loan_id == loan_id)
+        .order_by(InstallmentRow.number)
+    ).all()
+    last_id = max((event.sequence for event in events), default=0)
+    status = delinquency(state, book.product, day)
+    wanted_state, wanted_installments = projection_rows(loan_id, state, status, day, last_id)
+    differences: list[str] = []
+    if stored_state is None:
+        if events:
+            differences.append("loan_state: missing")
+    else:
+        for column, value in wanted_state.items():
+            if column in ("business_date", "last_sequence"):
+                continue
+            if getattr(stored_state, column) != value:
+                differences.append(
+                    f"loan_state.{column}: stored {getattr(stored_state, column)!r}, "
+                    f"journal gives {value!r}"
+                )
+    stored_by_number = {row.number: row for row in stored_installments}
+    for wanted in wanted_installments:
+        row = stored_by_number.pop(wanted["number"], None)
+        if row is None:
+            differences.append(f"installment {wanted['number']}: missing")
+            continue
+        for column, value in wanted.items():
+            if getattr(row, column) != value:
+                differences.append(
+                    f"installment {wanted['number']}.{column}: stored {getattr(row, column)!r}, "
+                    f"journal gives {value!r}"
+                )
+    differences.extend(f"installment {number}: not in the journal" for number in stored_by_number)
+    if events:
+        write_projection(session, book, state, day, last_id)
+    return Rebuilt(loan_id, tuple(differences))
