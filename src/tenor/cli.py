@@ -20,6 +20,7 @@ from typing import Annotated, Final, NoReturn, TypeVar
 import typer
 from rich.console import Console
 
+from tenor.commands import book, service
 from tenor.core.calendar import BusinessDayConvention, DayCount, Frequency, HolidayCalendar
 from tenor.core.errors import DomainError, InvalidArgumentError, PrecisionError
 from tenor.core.money import CURRENCY_EXPONENTS, Money, Rounding, exponent, to_decimal
@@ -429,6 +430,10 @@ def demo_command() -> None:
     Everything runs in memory on the ledger core; nothing is written.
     """
     run_demo(Console())
+
+
+book.register(app)
+service.register(app)
 
 
 def main() -> None:

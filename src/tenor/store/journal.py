@@ -259,8 +259,13 @@ def append(
                     earlier = _replay(session, loan_id, idempotency_key, fingerprint)
                     if earlier is not None:
                         return earlier
-                return _append_once(
-                    session, loan_id, make_event, idempotency_key, fingerprint, actor
+                return append_in(
+                    session,
+                    loan_id,
+                    make_event,
+                    idempotency_key=idempotency_key,
+                    fingerprint=fingerprint,
+                    actor=actor,
                 )
         except (IntegrityError, _VersionMovedError):
             # Another writer appended to this loan first (the same idempotency key, or the
@@ -286,14 +291,20 @@ def _replay(session: Session, loan_id: int, key: str, fingerprint: str | None) -
     return Appended(row.event_id, row.id, replayed=True, state=state)
 
 
-def _append_once(
+def append_in(
     session: Session,
     loan_id: int,
     make_event: EventFactory,
-    idempotency_key: str | None,
-    fingerprint: str | None,
-    actor: str,
+    *,
+    idempotency_key: str | None = None,
+    fingerprint: str | None = None,
+    actor: str = "system",
 ) -> Appended:
+    """Append one event inside the caller's transaction (batch writers such as the demo).
+
+    The caller owns the transaction: a DomainError or a concurrent writer's IntegrityError
+    must roll it back. Prefer :func:`append` for single requests.
+    """
     book = load_loan(session, loan_id, lock=True)
     version = book.loan.version
     events = load_events(session, loan_id)

@@ -1,0 +1,9 @@
+"""``tenor demo``, ``tenor db``, ``tenor rebuild``, ``tenor loans`` and ``tenor borrowers``."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to ``app``."""

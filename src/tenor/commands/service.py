@@ -1,0 +1,9 @@
+"""``tenor serve`` and ``tenor apikey``: running the API and issuing its keys."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to ``app``."""
