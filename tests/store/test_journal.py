@@ -23,7 +23,7 @@ from tenor.store.journal import (
 )
 from tenor.store.models import InstallmentRow, JournalEntry, LoanStateRow
 from tenor.store.reads import get_loan, journal_document, schedule_document
-from tests.builders import seed_loan
+from tests.builders import consumer_product, seed_loan
 
 D = dt.date
 
@@ -267,3 +267,27 @@ def test_rebuild_finds_and_repairs_a_tampered_projection(db: Database) -> None:
 def test_unknown_loan_is_not_found(db: Database) -> None:
     with db.transaction() as session, pytest.raises(NotFoundError):
         get_loan(session, 12345)
+
+
+@pytest.mark.parametrize("overpayment", ["credit-balance", "reduce-term", "reduce-installment"])
+def test_incremental_projections_equal_a_rebuild(db: Database, overpayment: str) -> None:
+    """Each append writes only the rows that changed; a rebuild from scratch must agree."""
+    loan_id = seed_loan(
+        db,
+        term=12,
+        business_date=D(2026, 9, 1),
+        product=consumer_product(overpayment=overpayment),
+    )
+    loans.post_repayment(db, loan_id, amount=cny("560"), value_date=D(2026, 2, 15))
+    loans.apply_charge(
+        db, loan_id, kind=ChargeKind.LATE_FEE, amount=cny("25"), value_date=D(2026, 3, 20)
+    )
+    bounced = loans.post_repayment(db, loan_id, amount=cny("900"), value_date=D(2026, 3, 22))
+    loans.post_repayment(db, loan_id, amount=cny("3000"), value_date=D(2026, 4, 15))
+    loans.post_repayment(db, loan_id, amount=cny("120"), value_date=D(2026, 2, 1))  # backdated
+    loans.waive(
+        db, loan_id, component=Component.INTEREST, amount=cny("5"), value_date=D(2026, 5, 1)
+    )
+    loans.reverse(db, loan_id, bounced.event_id)
+    with db.transaction() as session:
+        assert rebuild(session, loan_id).differences == ()

@@ -164,50 +164,89 @@ class InstallmentState:
     waived_penalty: Money
     settled_on: dt.date | None
 
+    # The sums below work on minor units and make one Money each: the daily close and the
+    # journal's projections read them for every installment of every loan.
+
+    def _money(self, minor: int) -> Money:
+        return Money.trusted(minor, self.principal.currency)
+
     @property
     def total_due(self) -> Money:
         """Everything this installment asks for, charges included."""
-        return self.principal + self.interest + self.fee + self.penalty
+        return self._money(
+            self.principal.minor + self.interest.minor + self.fee.minor + self.penalty.minor
+        )
 
     @property
     def paid(self) -> Money:
         """Everything paid towards it."""
-        return self.paid_principal + self.paid_interest + self.paid_fee + self.paid_penalty
+        return self._money(self.paid_minor)
+
+    @property
+    def paid_minor(self) -> int:
+        """Everything paid towards it, in minor units."""
+        return (
+            self.paid_principal.minor
+            + self.paid_interest.minor
+            + self.paid_fee.minor
+            + self.paid_penalty.minor
+        )
 
     @property
     def waived(self) -> Money:
         """Everything forgiven on it."""
-        return self.waived_interest + self.waived_fee + self.waived_penalty
+        return self._money(self.waived_minor)
+
+    @property
+    def waived_minor(self) -> int:
+        """Everything forgiven on it, in minor units."""
+        return self.waived_interest.minor + self.waived_fee.minor + self.waived_penalty.minor
 
     @property
     def unpaid_principal(self) -> Money:
         """Principal still owed."""
-        return self.principal - self.paid_principal
+        return self._money(self.principal.minor - self.paid_principal.minor)
 
     @property
     def unpaid_interest(self) -> Money:
         """Interest still owed."""
-        return self.interest - self.paid_interest - self.waived_interest
+        return self._money(
+            self.interest.minor - self.paid_interest.minor - self.waived_interest.minor
+        )
 
     @property
     def unpaid_fee(self) -> Money:
         """Fees still owed."""
-        return self.fee - self.paid_fee - self.waived_fee
+        return self._money(self.fee.minor - self.paid_fee.minor - self.waived_fee.minor)
 
     @property
     def unpaid_penalty(self) -> Money:
         """Penalties still owed."""
-        return self.penalty - self.paid_penalty - self.waived_penalty
+        return self._money(
+            self.penalty.minor - self.paid_penalty.minor - self.waived_penalty.minor
+        )
+
+    @property
+    def unpaid_minor(self) -> int:
+        """Everything still owed on this installment, in minor units."""
+        return (
+            self.principal.minor
+            + self.interest.minor
+            + self.fee.minor
+            + self.penalty.minor
+            - self.paid_minor
+            - self.waived_minor
+        )
 
     @property
     def unpaid(self) -> Money:
         """Everything still owed on this installment."""
-        return self.total_due - self.paid - self.waived
+        return self._money(self.unpaid_minor)
 
     @property
     def is_settled(self) -> bool:
         """Nothing is left to pay."""
-        return not self.unpaid
+        return self.unpaid_minor == 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,10 +269,12 @@ class LoanState:
     def _unpaid_sum(self, name: str, on: dt.date | None, *, strictly_before: bool) -> Money:
         total = 0
         for item in self.installments:
-            if on is not None and (item.due_date >= on if strictly_before else item.due_date > on):
+            if on is not None and (
+                item.due_date >= on if strictly_before else item.due_date > on
+            ):
                 continue
-            total += getattr(item, name).minor
-        return Money(total, self.currency)
+            total += getattr(item, name).minor if name != "unpaid" else item.unpaid_minor
+        return Money.trusted(total, self.currency)
 
     @property
     def outstanding_interest(self) -> Money:

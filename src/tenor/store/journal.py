@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -33,6 +33,7 @@ from tenor.store.models import (
     LoanStateRow,
     Product,
     Setting,
+    utc_now,
 )
 
 
@@ -109,24 +110,48 @@ def load_events(session: Session, loan_id: int) -> list[LoanEvent]:
 
 @dataclass(frozen=True, slots=True)
 class LoanBook:
-    """A loan with what its projections are computed from."""
+    """A loan with what its projections are computed from, and the open business date."""
 
     loan: Loan
     product: ProductConfig
+    business_date: dt.date
+
+
+_PRODUCTS: dict[str, ProductConfig] = {}
+
+
+def product_config(document: dict[str, Any]) -> ProductConfig:
+    """The validated product of a stored document, validated once per process.
+
+    Product rows never change (a new version is a new row), so the document's text is a
+    safe key; it keeps pydantic off the path of every payment.
+    """
+    key = json.dumps(document, sort_keys=True, separators=(",", ":"))
+    config = _PRODUCTS.get(key)
+    if config is None:
+        if len(_PRODUCTS) > 1024:
+            _PRODUCTS.clear()
+        config = _PRODUCTS[key] = ProductConfig.model_validate(document)
+    return config
 
 
 def load_loan(session: Session, loan_id: int, *, lock: bool = False) -> LoanBook:
-    """The loan and its product; with ``lock``, a row lock on PostgreSQL."""
-    statement = select(Loan).where(Loan.id == loan_id)
+    """The loan, its product and the business date in one query; ``lock``: a row lock on
+    PostgreSQL (only the loan's row, not its product's)."""
+    statement = (
+        select(Loan, Product.config, Setting.value)
+        .join(Product, Product.id == Loan.product_id)
+        .outerjoin(Setting, Setting.name == BUSINESS_DATE)
+        .where(Loan.id == loan_id)
+    )
     if lock and is_postgres(session.get_bind()):  # type: ignore[arg-type]
-        statement = statement.with_for_update()
-    loan = session.scalars(statement).one_or_none()
-    if loan is None:
+        statement = statement.with_for_update(of=Loan)
+    row = session.execute(statement).one_or_none()
+    if row is None:
         raise NotFoundError(f"loan {loan_id} does not exist")
-    product = session.get(Product, loan.product_id)
-    if product is None:
-        raise NotFoundError(f"product {loan.product_id} of loan {loan_id} does not exist")
-    return LoanBook(loan, ProductConfig.model_validate(product.config))
+    loan, document, day = row
+    today = dt.date.fromisoformat(day) if day else dt.datetime.now(dt.UTC).date()
+    return LoanBook(loan, product_config(document), today)
 
 
 def loan_state(session: Session, book: LoanBook, events: Sequence[LoanEvent]) -> LoanState:
@@ -189,8 +214,8 @@ def projection_rows(
             "paid_interest_minor": item.paid_interest.minor,
             "paid_fee_minor": item.paid_fee.minor,
             "paid_penalty_minor": item.paid_penalty.minor,
-            "waived_minor": item.waived.minor,
-            "unpaid_minor": item.unpaid.minor,
+            "waived_minor": item.waived_minor,
+            "unpaid_minor": item.unpaid_minor,
             "settled_on": item.settled_on,
         }
         for item in state.installments
@@ -199,19 +224,71 @@ def projection_rows(
 
 
 def write_projection(
-    session: Session, book: LoanBook, state: LoanState, day: dt.date, last_sequence: int
+    session: Session,
+    book: LoanBook,
+    state: LoanState,
+    day: dt.date,
+    last_sequence: int,
+    previous: LoanState | None = None,
 ) -> None:
-    """Replace the loan's projections with ``state`` as of business date ``day``."""
+    """Project ``state`` as of business date ``day``.
+
+    With ``previous`` (the state the stored projection shows) only the rows that changed are
+    written, which is what keeps a payment's transaction small; without it the loan's
+    projection is replaced whole.
+    """
     loan_id = book.loan.id
     status = delinquency(state, book.product, day)
     state_row, installment_rows = projection_rows(loan_id, state, status, day, last_sequence)
-    session.execute(delete(InstallmentRow).where(InstallmentRow.loan_id == loan_id))
-    session.execute(delete(LoanStateRow).where(LoanStateRow.loan_id == loan_id))
-    session.execute(insert(LoanStateRow), [state_row])
-    if installment_rows:
-        session.execute(insert(InstallmentRow), installment_rows)
-    if book.loan.status not in ("pending", "approved", "rejected") or state.disbursed:
-        book.loan.status = state.status.value
+    if previous is None:
+        session.execute(delete(InstallmentRow).where(InstallmentRow.loan_id == loan_id))
+        session.execute(delete(LoanStateRow).where(LoanStateRow.loan_id == loan_id))
+        session.execute(insert(LoanStateRow), [state_row])
+        if installment_rows:
+            session.execute(insert(InstallmentRow), installment_rows)
+        return
+    before_status = delinquency(previous, book.product, day)
+    _, before_rows = projection_rows(loan_id, previous, before_status, day, last_sequence)
+    before_by_number = {row["number"]: row for row in before_rows}
+    changed = [row for row in installment_rows if before_by_number.get(row["number"]) != row]
+    added = [row for row in changed if row["number"] not in before_by_number]
+    updated = [row for row in changed if row["number"] in before_by_number]
+    numbers = {row["number"] for row in installment_rows}
+    gone = [number for number in before_by_number if number not in numbers]
+    if gone:
+        session.execute(
+            delete(InstallmentRow).where(
+                InstallmentRow.loan_id == loan_id, InstallmentRow.number.in_(gone)
+            )
+        )
+    if updated:
+        session.execute(
+            update(InstallmentRow)
+            .where(
+                InstallmentRow.loan_id == bindparam("b_loan_id"),
+                InstallmentRow.number == bindparam("b_number"),
+            )
+            .values({name: bindparam(name) for name in updated[0] if name not in _INSTALLMENT_KEY})
+            .execution_options(synchronize_session=None),
+            [{**row, "b_loan_id": loan_id, "b_number": row["number"]} for row in updated],
+        )
+    if added:
+        session.execute(insert(InstallmentRow), added)
+    session.execute(
+        update(LoanStateRow)
+        .where(LoanStateRow.loan_id == loan_id)
+        .values({name: value for name, value in state_row.items() if name != "loan_id"})
+    )
+
+
+_INSTALLMENT_KEY = frozenset({"loan_id", "number"})
+
+
+def loan_status(book: LoanBook, state: LoanState) -> str:
+    """The loan's lifecycle status once ``state`` holds: application statuses until paid out."""
+    if state.disbursed or book.loan.status not in ("pending", "approved", "rejected"):
+        return state.status.value
+    return book.loan.status
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,10 +329,13 @@ def append(
     the same key with another request raises :class:`IdempotencyConflictError`.
     """
     fingerprint = request_fingerprint(request) if idempotency_key else None
+    # The first attempt goes straight for the insert: the unique key on (loan, idempotency
+    # key) refuses a repeat, and only then is the earlier request looked up.
+    look_first = False
     for _ in range(_RETRIES):
         try:
             with db.transaction() as session:
-                if idempotency_key:
+                if idempotency_key and look_first:
                     earlier = _replay(session, loan_id, idempotency_key, fingerprint)
                     if earlier is not None:
                         return earlier
@@ -270,6 +350,7 @@ def append(
         except (IntegrityError, _VersionMovedError):
             # Another writer appended to this loan first (the same idempotency key, or the
             # same next sequence): look again from the start.
+            look_first = True
             continue
     raise ConcurrentUpdateError(f"loan {loan_id} is changing too fast; retry the request")
 
@@ -306,37 +387,46 @@ def append_in(
     must roll it back. Prefer :func:`append` for single requests.
     """
     book = load_loan(session, loan_id, lock=True)
-    version = book.loan.version
     events = load_events(session, loan_id)
     before = loan_state(session, book, events)
     sequence = max((event.sequence for event in events), default=0) + 1
     event_id = str(uuid.uuid4())
-    today = business_date(session)
+    today = book.business_date
     event = make_event(book, before, Slot(event_id, sequence, today))
     after = loan_state(session, book, [*events, event])
-    moved = session.execute(
-        update(Loan)
-        .where(Loan.id == loan_id, Loan.version == version)
-        .values(version=version + 1)
-        .execution_options(synchronize_session=False)
-    )
-    if moved.rowcount != 1:  # type: ignore[attr-defined]
-        raise _VersionMovedError
-    entry = JournalEntry(
-        event_id=event_id,
-        loan_id=loan_id,
-        sequence=sequence,
-        kind=EVENT_KINDS[type(event)],
-        value_date=event.value_date,
-        payload=event_payload(event),
-        idempotency_key=idempotency_key,
-        request_hash=fingerprint,
-        actor=actor,
-    )
-    session.add(entry)
-    session.flush()
-    write_projection(session, book, after, today, sequence)
-    return Appended(event_id, entry.id, replayed=False, state=after)
+    journal_id = session.execute(
+        insert(JournalEntry).returning(JournalEntry.id),
+        [
+            {
+                "event_id": event_id,
+                "loan_id": loan_id,
+                "sequence": sequence,
+                "kind": EVENT_KINDS[type(event)],
+                "value_date": event.value_date,
+                "payload": event_payload(event),
+                "idempotency_key": idempotency_key,
+                "request_hash": fingerprint,
+                "actor": actor,
+                "recorded_at": utc_now(),
+            }
+        ],
+    ).scalar_one()
+    status = loan_status(book, after)
+    if is_postgres(session.get_bind()):  # type: ignore[arg-type]
+        # The row lock taken above already serialises writers to this loan.
+        if status != book.loan.status:
+            session.execute(update(Loan).where(Loan.id == loan_id).values(status=status))
+    else:
+        moved = session.execute(
+            update(Loan)
+            .where(Loan.id == loan_id, Loan.version == book.loan.version)
+            .values(version=Loan.version + 1, status=status)
+            .execution_options(synchronize_session=False)
+        )
+        if moved.rowcount != 1:  # type: ignore[attr-defined]
+            raise _VersionMovedError
+    write_projection(session, book, after, today, sequence, previous=before if events else None)
+    return Appended(event_id, journal_id, replayed=False, state=after)
 
 
 @dataclass(frozen=True, slots=True)
@@ -351,7 +441,7 @@ def rebuild(session: Session, loan_id: int) -> Rebuilt:
     """Rebuild a loan's projections from its journal and say what differed."""
     book = load_loan(session, loan_id, lock=True)
     events = load_events(session, loan_id)
-    day = business_date(session)
+    day = book.business_date
     state = loan_state(session, book, events)
     stored_state = session.get(LoanStateRow, loan_id)
     stored_installments = session.scalars(
@@ -388,6 +478,12 @@ def rebuild(session: Session, loan_id: int) -> Rebuilt:
                     f"journal gives {value!r}"
                 )
     differences.extend(f"installment {number}: not in the journal" for number in stored_by_number)
+    lifecycle = loan_status(book, state)
+    if lifecycle != book.loan.status:
+        differences.append(
+            f"loans.status: stored {book.loan.status!r}, journal gives {lifecycle!r}"
+        )
+        session.execute(update(Loan).where(Loan.id == loan_id).values(status=lifecycle))
     if events:
         write_projection(session, book, state, day, last_id)
     return Rebuilt(loan_id, tuple(differences))
