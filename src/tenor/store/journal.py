@@ -106,15 +106,26 @@ _EVENTS = (
     .where(_JOURNAL.c.loan_id == bindparam("loan_id"))
     .order_by(_JOURNAL.c.sequence)
 )
-_LOAN = (
-    select(Loan, Product.config, Setting.value)
-    .join(Product, Product.id == Loan.product_id)
-    .outerjoin(Setting, Setting.name == BUSINESS_DATE)
-    .where(Loan.id == bindparam("loan_id"))
-)
-_LOAN_LOCKED = _LOAN.with_for_update(of=Loan)
-_INSERT_EVENT = insert(_JOURNAL).returning(_JOURNAL.c.id)
 _LOANS = cast(Table, Loan.__table__)
+_LOAN = (
+    select(
+        _LOANS.c.id,
+        _LOANS.c.borrower_id,
+        _LOANS.c.product_id,
+        _LOANS.c.currency,
+        _LOANS.c.principal_minor,
+        _LOANS.c.terms,
+        _LOANS.c.status,
+        _LOANS.c.version,
+        Product.config,
+        Setting.value,
+    )
+    .join(Product, Product.id == _LOANS.c.product_id)
+    .outerjoin(Setting, Setting.name == BUSINESS_DATE)
+    .where(_LOANS.c.id == bindparam("loan_id"))
+)
+_LOAN_LOCKED = _LOAN.with_for_update(of=_LOANS)
+_INSERT_EVENT = insert(_JOURNAL).returning(_JOURNAL.c.id)
 _SET_STATUS = (
     update(_LOANS).where(_LOANS.c.id == bindparam("b_id")).values(status=bindparam("status"))
 )
@@ -150,14 +161,29 @@ _UPDATE_STATE = (
 
 def load_events(session: Session, loan_id: int) -> list[LoanEvent]:
     """The loan's journal as core events, in booking order."""
-    return [event_from_record(*row) for row in session.execute(_EVENTS, {"loan_id": loan_id})]
+    rows = session.connection().execute(_EVENTS, {"loan_id": loan_id})
+    return [event_from_record(*row) for row in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class LoanRecord:
+    """The columns of a loan that writing to its journal needs."""
+
+    id: int
+    borrower_id: int
+    product_id: int
+    currency: str
+    principal_minor: int
+    terms: dict[str, Any]
+    status: str
+    version: int
 
 
 @dataclass(frozen=True, slots=True)
 class LoanBook:
     """A loan with what its projections are computed from, and the open business date."""
 
-    loan: Loan
+    loan: LoanRecord
     product: ProductConfig
     business_date: dt.date
 
@@ -183,13 +209,14 @@ def product_config(document: dict[str, Any]) -> ProductConfig:
 def load_loan(session: Session, loan_id: int, *, lock: bool = False) -> LoanBook:
     """The loan, its product and the business date in one query; ``lock``: a row lock on
     PostgreSQL (only the loan's row, not its product's)."""
-    statement = _LOAN_LOCKED if lock and is_postgres(session.get_bind()) else _LOAN  # type: ignore[arg-type]
-    row = session.execute(statement, {"loan_id": loan_id}).one_or_none()
+    connection = session.connection()
+    statement = _LOAN_LOCKED if lock and is_postgres(connection.engine) else _LOAN
+    row = connection.execute(statement, {"loan_id": loan_id}).one_or_none()
     if row is None:
         raise NotFoundError(f"loan {loan_id} does not exist")
-    loan, document, day = row
+    *columns, document, day = row
     today = dt.date.fromisoformat(day) if day else dt.datetime.now(dt.UTC).date()
-    return LoanBook(loan, product_config(document), today)
+    return LoanBook(LoanRecord(*columns), product_config(document), today)
 
 
 def loan_state(session: Session, book: LoanBook, events: Sequence[LoanEvent]) -> LoanState:
@@ -299,14 +326,15 @@ def write_projection(
                 InstallmentRow.loan_id == loan_id, InstallmentRow.number.in_(gone)
             )
         )
+    connection = session.connection()
     if updated:
-        session.execute(
+        connection.execute(
             _UPDATE_INSTALLMENT,
             [{**row, "b_loan_id": loan_id, "b_number": row["number"]} for row in updated],
         )
     if added:
-        session.execute(insert(_INSTALLMENTS), added)
-    session.execute(_UPDATE_STATE, {**state_row, "b_loan_id": loan_id})
+        connection.execute(insert(_INSTALLMENTS), added)
+    connection.execute(_UPDATE_STATE, {**state_row, "b_loan_id": loan_id})
 
 
 def loan_status(book: LoanBook, state: LoanState) -> str:
@@ -429,34 +457,33 @@ def append_in(
     today = book.business_date
     event = make_event(book, before, Slot(event_id, sequence, today))
     after = loan_state(session, book, [*events, event])
-    journal_id = session.execute(
+    connection = session.connection()
+    journal_id = connection.execute(
         _INSERT_EVENT,
-        [
-            {
-                "event_id": event_id,
-                "loan_id": loan_id,
-                "sequence": sequence,
-                "kind": EVENT_KINDS[type(event)],
-                "value_date": event.value_date,
-                "payload": event_payload(event),
-                "idempotency_key": idempotency_key,
-                "request_hash": fingerprint,
-                "actor": actor,
-                "recorded_at": utc_now(),
-            }
-        ],
+        {
+            "event_id": event_id,
+            "loan_id": loan_id,
+            "sequence": sequence,
+            "kind": EVENT_KINDS[type(event)],
+            "value_date": event.value_date,
+            "payload": event_payload(event),
+            "idempotency_key": idempotency_key,
+            "request_hash": fingerprint,
+            "actor": actor,
+            "recorded_at": utc_now(),
+        },
     ).scalar_one()
     status = loan_status(book, after)
-    if is_postgres(session.get_bind()):  # type: ignore[arg-type]
+    if is_postgres(connection.engine):
         # The row lock taken above already serialises writers to this loan.
         if status != book.loan.status:
-            session.execute(_SET_STATUS, {"b_id": loan_id, "status": status})
+            connection.execute(_SET_STATUS, {"b_id": loan_id, "status": status})
     else:
-        moved = session.execute(
+        moved = connection.execute(
             _SET_STATUS_IF_VERSION,
             {"b_id": loan_id, "b_version": book.loan.version, "status": status},
         )
-        if moved.rowcount != 1:  # type: ignore[attr-defined]
+        if moved.rowcount != 1:
             raise _VersionMovedError
     write_projection(session, book, after, today, sequence, previous=before if events else None)
     return Appended(event_id, journal_id, replayed=False, state=after)
