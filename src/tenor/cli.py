@@ -33,7 +33,6 @@ from tenor.core.schedule import (
     Schedule,
     build_schedule,
 )
-from tenor.demo import run as run_demo
 from tenor.tables import schedule_table
 
 #: Exit status of every usage error, Typer's own included.
@@ -421,15 +420,6 @@ def schedule_json(schedule: Schedule) -> dict[str, object]:
         "total_principal": schedule.total_principal.format(),
         "total_interest": schedule.total_interest.format(),
     }
-
-
-@app.command("demo")
-def demo_command() -> None:
-    """Show Tenor at work: sample schedules, then one consumer loan's life day by day.
-
-    Everything runs in memory on the ledger core; nothing is written.
-    """
-    run_demo(Console())
 
 
 book.register(app)

@@ -1,6 +1,9 @@
-"""The demo: a few repayment schedules and one consumer loan's life, day by day.
+"""The demo, as people see it: the demo book's portfolio summary, and the walkthrough.
 
-Everything here is computed by ``tenor.core``; the demo only scripts a borrower and prints.
+``tenor demo`` builds a book in the database (``tenor.simulation``) and prints it with
+:func:`print_book_summary`, for staff, in Chinese and English. ``tenor demo --walkthrough``
+runs :func:`walkthrough`: a few repayment schedules and one consumer loan's life, day by day,
+computed in memory by ``tenor.core`` alone.
 """
 
 from __future__ import annotations
@@ -8,9 +11,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -34,6 +38,7 @@ from tenor.core.delinquency import (
 )
 from tenor.core.money import Money
 from tenor.core.schedule import LoanTerms, Method, Milestone, build_schedule
+from tenor.simulation import PROFILE_OF, BookLife, BookPlan
 from tenor.tables import schedule_table
 
 
@@ -190,7 +195,7 @@ def life_table(days: list[Day]) -> Table:
     return table
 
 
-def run(console: Console) -> None:
+def walkthrough(console: Console) -> None:
     """Print the sample schedules, then one loan's life from disbursement to its end."""
     for title, terms in sample_loans():
         console.print(schedule_table(build_schedule(terms), title))
@@ -214,4 +219,141 @@ def run(console: Console) -> None:
     console.print(
         f"Repaid {final.repaid} against {schedule.total_due} scheduled; "
         f"status {final.status.value}, credit balance {final.credit_balance}."
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The demo book's portfolio, for staff
+
+
+def _amount(text: str) -> str:
+    """A yuan amount in 万元 (ten thousand yuan), as Chinese portfolio reports give them, with
+    thousands separators: "1234567.80" -> "123.46". Display only; the JSON keeps every fen."""
+    return f"{(Decimal(text) / 10_000).quantize(Decimal('0.01'), ROUND_HALF_EVEN):,}"
+
+
+def _count(number: int) -> str:
+    return f"{number:,}"
+
+
+def _segment_table(title: str, first: str, rows: list[tuple[str, dict[str, Any]]]) -> Table:
+    """Open loans per bucket or class: loans, principal and share, consumer and enterprise."""
+    table = Table(
+        title=f"{title}, consumer 个人 and enterprise 对公",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        # Narrow enough for an 80-column terminal without cutting a number.
+        collapse_padding=True,
+        pad_edge=False,
+    )
+    table.add_column(first, min_width=8, overflow="fold")
+    for segment in ("Consumer", "Enterprise"):
+        table.add_column(f"{segment}\nloans", justify="right", no_wrap=True)
+        table.add_column(f"{segment}\nprincipal", justify="right", no_wrap=True)
+        table.add_column("\nshare", justify="right", no_wrap=True)
+    for label, row in rows:
+        cells = [label]
+        for segment in ("consumer", "enterprise"):
+            part = row[segment]
+            cells += [
+                _count(part["loans"]),
+                _amount(part["outstanding_principal"]),
+                f"{part['share_percent']}%",
+            ]
+        table.add_row(*cells)
+    return table
+
+
+def print_book_summary(
+    console: Console, summary: dict[str, Any], plan: BookPlan, life: BookLife
+) -> None:
+    """Print the demo book's portfolio (from :func:`tenor.simulation.portfolio_summary`).
+
+    Labels are bilingual, Chinese first, as staff of a Chinese lender read them. Consumer and
+    enterprise loans are shown apart: a few project loans outweigh thousands of consumer
+    loans, and their shares would hide each other.
+    """
+    currency = summary["currency"]
+    loans = summary["loans"]
+    statuses = " · ".join(
+        f"{status} {_count(count)}" for status, count in sorted(loans["by_status"].items())
+    )
+    borrowers = summary["borrowers"]
+    console.print()
+    months = f"{plan.months} month{'s' if plan.months != 1 else ''}"
+    console.print(
+        f"[bold]Tenor demo book 演示资产组合[/bold]: business date 业务日期 "
+        f"{summary['business_date']}, {months} from {plan.start}, seed {plan.seed}. "
+        f"Amounts in 万元, ten thousand {currency}."
+    )
+    console.print(
+        f"{_count(sum(borrowers.values()))} borrowers 借款人 "
+        f"({_count(borrowers.get('enterprise', 0))} enterprises), "
+        f"{_count(loans['total'])} loans 贷款 ({statuses}), "
+        f"{_count(sum(life.events.values()))} journal events, in {summary['seconds']} s."
+    )
+
+    products = Table(
+        title="By product 按产品",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        collapse_padding=True,
+        pad_edge=False,
+    )
+    products.add_column("Product 产品", min_width=14, overflow="fold")
+    for heading in (
+        "Loans",
+        "Disbursed",
+        "Outstanding\nprincipal",
+        "Over 30 days\npast due",
+        "Collected\nagainst due",
+    ):
+        products.add_column(heading, justify="right", no_wrap=True)
+    for row in summary["by_product"]:
+        products.add_row(
+            row["name"],
+            _count(row["loans"]),
+            _amount(row["disbursed"]),
+            _amount(row["outstanding_principal"]),
+            f"{row['past_due_30_share_percent']}%",
+            f"{row['collection_rate_percent']}%",
+        )
+    console.print(products)
+    console.print(
+        _segment_table(
+            "Open loans by bucket 逾期分档 (M1: 1-30 days past due, M2: 31-60 ...)",
+            "Bucket",
+            [(row["bucket"], row) for row in summary["by_bucket"]],
+        )
+    )
+    console.print(
+        _segment_table(
+            "Open loans by five-level classification 五级分类",
+            "Class",
+            [(f"{row['label_zh']} {row['label_en']}", row) for row in summary["by_class"]],
+        )
+    )
+
+    collections = summary["collections"]
+    console.print(
+        f"[bold]Collected against due 回收[/bold]: {_amount(collections['collected_on_it'])} "
+        f"of the {_amount(collections['fell_due'])} that fell due to date "
+        f"({collections['collection_rate_percent']}%); {_amount(collections['repaid'])} repaid "
+        f"in all, early settlements included, against {_amount(collections['disbursed'])} "
+        f"disbursed; {_amount(collections['penalty_interest_charged'])} penalty interest 罚息 "
+        "charged."
+    )
+    mix = " · ".join(
+        f"{PROFILE_OF[behaviour].label} {_count(count)}"
+        for behaviour, count in plan.behaviours().most_common()
+    )
+    console.print(f"[bold]Borrowers by behaviour 还款行为[/bold] (simulated): {mix}.")
+    console.print()
+    console.print(
+        "[bold]Next[/bold]: open the API on this book (from the repository, `./run tenor ...`):\n"
+        "  tenor apikey create --role admin     # prints a new key once, on its last line\n"
+        "  tenor serve                          # then http://127.0.0.1:8000/docs\n"
+        "  curl -H 'Authorization: Bearer KEY' 'http://127.0.0.1:8000/v1/loans?bucket=M3'\n"
+        "Or read it from the shell: tenor loans list --bucket M3, tenor loans show ID, "
+        "tenor borrowers show ID, tenor rebuild --all."
     )

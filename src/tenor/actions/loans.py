@@ -34,6 +34,7 @@ from tenor.store.codec import terms_to_json
 from tenor.store.database import Database
 from tenor.store.journal import (
     Appended,
+    EventFactory,
     LoanBook,
     LoanNotActiveError,
     NotFoundError,
@@ -150,17 +151,9 @@ def _active(book: LoanBook, state: LoanState, what: str) -> None:
         raise LoanNotActiveError(f"loan {book.loan.id} is {status}; it cannot take {what}")
 
 
-def disburse(
-    db: Database,
-    loan_id: int,
-    *,
-    value_date: dt.date,
-    amount: Money | None = None,
-    idempotency_key: str | None = None,
-    request: Any = None,
-    actor: str = "system",
-) -> Appended:
-    """Pay out the loan, or one more tranche of it (``amount`` defaults to what is left)."""
+def disbursement(*, value_date: dt.date, amount: Money | None = None) -> EventFactory:
+    """The event :func:`disburse` appends, checked the same way; for batch writers that
+    append many events in one transaction with :func:`tenor.store.journal.append_in`."""
 
     def make(book: LoanBook, state: LoanState, slot: Slot) -> LoanEvent:
         loan = book.loan
@@ -180,7 +173,36 @@ def disburse(
             event_id=slot.event_id, sequence=slot.sequence, value_date=value_date, amount=paying
         )
 
+    return make
+
+
+def disburse(
+    db: Database,
+    loan_id: int,
+    *,
+    value_date: dt.date,
+    amount: Money | None = None,
+    idempotency_key: str | None = None,
+    request: Any = None,
+    actor: str = "system",
+) -> Appended:
+    """Pay out the loan, or one more tranche of it (``amount`` defaults to what is left)."""
+    make = disbursement(value_date=value_date, amount=amount)
     return append(db, loan_id, make, idempotency_key=idempotency_key, request=request, actor=actor)
+
+
+def repayment(*, amount: Money, value_date: dt.date) -> EventFactory:
+    """The event :func:`post_repayment` appends, checked the same way (see :func:`disbursement`)."""
+
+    def make(book: LoanBook, state: LoanState, slot: Slot) -> LoanEvent:
+        _check_amount(book, amount)
+        _active(book, state, "a repayment")
+        _check_dates(state, value_date, slot)
+        return RepaymentReceived(
+            event_id=slot.event_id, sequence=slot.sequence, value_date=value_date, amount=amount
+        )
+
+    return make
 
 
 def post_repayment(
@@ -194,16 +216,29 @@ def post_repayment(
     actor: str = "system",
 ) -> Appended:
     """Record a payment from the borrower."""
+    make = repayment(amount=amount, value_date=value_date)
+    return append(db, loan_id, make, idempotency_key=idempotency_key, request=request, actor=actor)
+
+
+def charge(
+    *, kind: ChargeKind, amount: Money, value_date: dt.date, installment: int | None = None
+) -> EventFactory:
+    """The event :func:`apply_charge` appends, checked the same way (see :func:`disbursement`)."""
 
     def make(book: LoanBook, state: LoanState, slot: Slot) -> LoanEvent:
         _check_amount(book, amount)
-        _active(book, state, "a repayment")
+        _active(book, state, "a charge")
         _check_dates(state, value_date, slot)
-        return RepaymentReceived(
-            event_id=slot.event_id, sequence=slot.sequence, value_date=value_date, amount=amount
+        return ChargeApplied(
+            event_id=slot.event_id,
+            sequence=slot.sequence,
+            value_date=value_date,
+            kind=kind,
+            amount=amount,
+            installment=installment,
         )
 
-    return append(db, loan_id, make, idempotency_key=idempotency_key, request=request, actor=actor)
+    return make
 
 
 def apply_charge(
@@ -219,20 +254,7 @@ def apply_charge(
     actor: str = "system",
 ) -> Appended:
     """Post a late fee, penalty interest or other fee."""
-
-    def make(book: LoanBook, state: LoanState, slot: Slot) -> LoanEvent:
-        _check_amount(book, amount)
-        _active(book, state, "a charge")
-        _check_dates(state, value_date, slot)
-        return ChargeApplied(
-            event_id=slot.event_id,
-            sequence=slot.sequence,
-            value_date=value_date,
-            kind=kind,
-            amount=amount,
-            installment=installment,
-        )
-
+    make = charge(kind=kind, amount=amount, value_date=value_date, installment=installment)
     return append(db, loan_id, make, idempotency_key=idempotency_key, request=request, actor=actor)
 
 

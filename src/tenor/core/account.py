@@ -222,9 +222,7 @@ class InstallmentState:
     @property
     def unpaid_penalty(self) -> Money:
         """Penalties still owed."""
-        return self._money(
-            self.penalty.minor - self.paid_penalty.minor - self.waived_penalty.minor
-        )
+        return self._money(self.penalty.minor - self.paid_penalty.minor - self.waived_penalty.minor)
 
     @property
     def unpaid_minor(self) -> int:
@@ -269,9 +267,7 @@ class LoanState:
     def _unpaid_sum(self, name: str, on: dt.date | None, *, strictly_before: bool) -> Money:
         total = 0
         for item in self.installments:
-            if on is not None and (
-                item.due_date >= on if strictly_before else item.due_date > on
-            ):
+            if on is not None and (item.due_date >= on if strictly_before else item.due_date > on):
                 continue
             total += getattr(item, name).minor if name != "unpaid" else item.unpaid_minor
         return Money.trusted(total, self.currency)

@@ -209,6 +209,9 @@ def product_config(document: dict[str, Any]) -> ProductConfig:
 def load_loan(session: Session, loan_id: int, *, lock: bool = False) -> LoanBook:
     """The loan, its product and the business date in one query; ``lock``: a row lock on
     PostgreSQL (only the loan's row, not its product's)."""
+    # Core statements on the connection skip the ORM's autoflush: send pending changes
+    # (a loan approved earlier in the same transaction) first.
+    session.flush()
     connection = session.connection()
     statement = _LOAN_LOCKED if lock and is_postgres(connection.engine) else _LOAN
     row = connection.execute(statement, {"loan_id": loan_id}).one_or_none()

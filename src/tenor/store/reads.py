@@ -219,7 +219,12 @@ def journal_document(session: Session, loan_id: int) -> dict[str, Any]:
                 "value_date": row.value_date.isoformat(),
                 "recorded_at": row.recorded_at.isoformat(),
                 "actor": row.actor,
-                **row.payload,
+                # A charge's payload has a "kind" of its own (late-fee, ...): it must not
+                # overwrite the event's kind (charge-applied).
+                **{
+                    ("charge_kind" if key == "kind" else key): value
+                    for key, value in row.payload.items()
+                },
             }
             for row in rows
         ],
@@ -249,7 +254,13 @@ def borrower_document(borrower: Borrower, *, reveal: bool) -> dict[str, Any]:
         "industry": borrower.industry,
         "registered_capital": capital,
         "registered_capital_currency": borrower.registered_capital_currency,
-        "contacts": list(borrower.contacts),
+        # An enterprise's contact people have phone numbers too: masked the same way.
+        "contacts": [
+            contact
+            if reveal or "phone" not in contact
+            else {**contact, "phone": mask(contact["phone"])}
+            for contact in borrower.contacts
+        ],
         "created_at": borrower.created_at.isoformat(),
     }
 
