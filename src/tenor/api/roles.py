@@ -1,0 +1,136 @@
+"""Roles: what each API key may call, which rows it sees, and which personal data it reads.
+
+Permissions (an endpoint needs exactly one):
+
+========================  =====  ====  =========  ======  =======  ========
+permission                admin  risk  collector  agency  auditor  borrower
+========================  =====  ====  =========  ======  =======  ========
+borrowers:read            yes    yes   yes        scope   yes      self
+borrowers:create          yes    -     -          -       -        -
+borrowers:contact         yes    -     yes        scope   -        self
+products:read             yes    yes   yes        -       yes      -
+products:write            yes    yes   -          -       -        -
+loans:read                yes    yes   yes        scope   yes      own
+loans:originate           yes    -     -          -       -        -
+loans:repay               yes    -     yes        scope   -        -
+loans:adjust              yes    -     -          -       -        -
+========================  =====  ====  =========  ======  =======  ========
+
+- ``borrowers:contact`` is ``PATCH /v1/borrowers/{id}/contact-preferences``: a collector records
+  a borrower's request to be contacted differently (or not at all); a borrower sets their own.
+- ``loans:originate`` is creating, approving and disbursing a loan; ``loans:repay`` is posting
+  a repayment (a collector records money collected in the field); ``loans:adjust`` is reversals,
+  charges and waivers, which change what a borrower owes and stay with admins.
+- risk officers read the whole book and maintain products; auditors read everything and never
+  write (every write answers 403).
+
+A missing permission answers 403 ``forbidden``. Rows outside a key's scope answer 404
+``not_found``, exactly as rows that do not exist, so that a key cannot probe for ids:
+
+- a borrower's key sees its borrower and that borrower's loans, nothing else;
+- an agency's key sees the loans placed with its agency and their borrowers. Placements do not
+  exist yet, so today an agency sees no loan and no borrower: lists are empty, ids are 404.
+
+Personal data: national ID numbers are shown to admins and to the borrower themself, masked
+(``110***********1234``) for everyone else; phone numbers (the borrower's and their contacts')
+are shown to admins, the borrower themself, and collectors and agencies, who must call them;
+masked for risk officers and auditors, whose work needs neither.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Final
+
+from tenor.store.models import Borrower
+from tenor.store.reads import borrower_document, mask
+
+
+class Role(StrEnum):
+    """The role an API key carries."""
+
+    ADMIN = "admin"
+    RISK = "risk"
+    COLLECTOR = "collector"
+    AGENCY = "agency"
+    AUDITOR = "auditor"
+    BORROWER = "borrower"
+
+
+class Permission(StrEnum):
+    """What an endpoint needs; see the module's table."""
+
+    READ_BORROWERS = "borrowers:read"
+    CREATE_BORROWERS = "borrowers:create"
+    UPDATE_CONTACTS = "borrowers:contact"
+    READ_PRODUCTS = "products:read"
+    WRITE_PRODUCTS = "products:write"
+    READ_LOANS = "loans:read"
+    ORIGINATE_LOANS = "loans:originate"
+    POST_REPAYMENTS = "loans:repay"
+    ADJUST_LOANS = "loans:adjust"
+
+
+P = Permission
+
+PERMISSIONS: Final[dict[Role, frozenset[Permission]]] = {
+    Role.ADMIN: frozenset(Permission),
+    Role.RISK: frozenset({P.READ_BORROWERS, P.READ_PRODUCTS, P.WRITE_PRODUCTS, P.READ_LOANS}),
+    Role.COLLECTOR: frozenset(
+        {P.READ_BORROWERS, P.UPDATE_CONTACTS, P.READ_PRODUCTS, P.READ_LOANS, P.POST_REPAYMENTS}
+    ),
+    Role.AGENCY: frozenset({P.READ_BORROWERS, P.UPDATE_CONTACTS, P.READ_LOANS, P.POST_REPAYMENTS}),
+    Role.AUDITOR: frozenset({P.READ_BORROWERS, P.READ_PRODUCTS, P.READ_LOANS}),
+    Role.BORROWER: frozenset({P.READ_BORROWERS, P.UPDATE_CONTACTS, P.READ_LOANS}),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: an API key's role and scope."""
+
+    key_id: int
+    prefix: str
+    role: Role
+    borrower_id: int | None = None
+    agency_id: int | None = None
+
+    @property
+    def actor(self) -> str:
+        """How the journal names this caller."""
+        return f"key:{self.prefix}"
+
+    def may(self, permission: Permission) -> bool:
+        """Whether the role holds ``permission``."""
+        return permission in PERMISSIONS[self.role]
+
+    @property
+    def sees_everything(self) -> bool:
+        """Whether every borrower and loan is in scope (all staff roles but agencies)."""
+        return self.role not in (Role.BORROWER, Role.AGENCY)
+
+    def sees_borrower(self, borrower_id: int) -> bool:
+        """Whether borrower ``borrower_id`` is in scope (placements do not exist yet)."""
+        if self.role is Role.BORROWER:
+            return borrower_id == self.borrower_id
+        return self.role is not Role.AGENCY
+
+
+def borrower_view(borrower: Borrower, principal: Principal) -> dict[str, Any]:
+    """The borrower's document with personal data masked as ``principal``'s role requires."""
+    themself = principal.role is Role.BORROWER and principal.borrower_id == borrower.id
+    reveal_identity = principal.role is Role.ADMIN or themself
+    reveal_phones = reveal_identity or principal.role in (Role.COLLECTOR, Role.AGENCY)
+    document = borrower_document(borrower, reveal=reveal_phones)
+    if not reveal_identity:
+        document["national_id"] = mask(borrower.national_id)
+    if not reveal_phones:
+        # borrower_document leaves contacts as stored; an enterprise's contacts carry phones.
+        document["contacts"] = [
+            {**contact, "phone": mask(contact["phone"])}
+            if isinstance(contact.get("phone"), str)
+            else contact
+            for contact in document["contacts"]
+        ]
+    return document

@@ -1,0 +1,223 @@
+"""Every role against every endpoint: allowed, refused (403) or out of scope (404).
+
+The table is the permission table of ``tenor.api.roles`` written out per endpoint. Each row is
+one request made with each role's key against a fresh book: A is the borrower whose key the
+borrower role holds, B another borrower.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final, NamedTuple
+
+import pytest
+
+from tenor.actions.borrowers import update_contact_preferences
+from tenor.api import roles
+from tenor.api.roles import PERMISSIONS, Permission, Role
+from tenor.store.reads import mask
+from tests.api.conftest import Api, Book, seed_book
+
+ROLES: Final = [role.value for role in Role]
+PAY = {"amount": "10", "currency": "CNY", "value_date": "2026-02-15"}
+
+
+class Row(NamedTuple):
+    """One request and the status each role gets, in the order of ROLES."""
+
+    method: str
+    path: str  # {a}, {b}: borrowers; {la}, {lb}: their loans; {pending}, {approved}, {event}
+    body: dict[str, Any] | None
+    # admin, risk, collector, agency, auditor, borrower
+    expect: tuple[int, int, int, int, int, int]
+
+
+LOAN = {
+    "borrower_id": 0,  # filled in: borrower A
+    "product_id": 0,  # filled in
+    "principal": "3000",
+    "currency": "CNY",
+    "term": 3,
+    "start_date": "2026-02-01",
+}
+
+ALL_READ = (200, 200, 200, 404, 200, 200)  # every role but an agency (nothing placed)
+OTHERS_READ = (200, 200, 200, 404, 200, 404)  # ... and not borrower B's key: A's only
+ADMIN_WRITE = (201, 403, 403, 403, 403, 403)
+PRODUCT = {"code": "p2", "name": "P2", "config": {"currency": "CNY", "annual_rate_percent": "9"}}
+OPT_OUT = {"opt_outs": ["voice"]}
+WAIVER = {**PAY, "component": "penalty", "value_date": "2026-02-25"}
+
+TABLE: Final = [
+    # borrowers
+    Row("POST", "/v1/borrowers", {"kind": "individual", "name": "N"}, ADMIN_WRITE),
+    Row("GET", "/v1/borrowers/{a}", None, ALL_READ),
+    Row("GET", "/v1/borrowers/{b}", None, OTHERS_READ),
+    Row("GET", "/v1/borrowers", None, (200, 200, 200, 200, 200, 200)),
+    Row("PATCH", "/v1/borrowers/{a}/contact-preferences", OPT_OUT, (200, 403, 200, 404, 403, 200)),
+    Row("PATCH", "/v1/borrowers/{b}/contact-preferences", OPT_OUT, (200, 403, 200, 404, 403, 404)),
+    # products
+    Row("POST", "/v1/products", PRODUCT, (201, 201, 403, 403, 403, 403)),
+    Row("GET", "/v1/products/{product}", None, (200, 200, 200, 403, 200, 403)),
+    Row("GET", "/v1/products", None, (200, 200, 200, 403, 200, 403)),
+    # origination
+    Row("POST", "/v1/loans", LOAN, ADMIN_WRITE),
+    Row("POST", "/v1/loans/{pending}/approve", None, (200, 403, 403, 403, 403, 403)),
+    Row("POST", "/v1/loans/{approved}/disbursements", {"value_date": "2026-01-15"}, ADMIN_WRITE),
+    # reads
+    Row("GET", "/v1/loans/{la}", None, ALL_READ),
+    Row("GET", "/v1/loans/{lb}", None, OTHERS_READ),
+    Row("GET", "/v1/loans/{la}/schedule", None, ALL_READ),
+    Row("GET", "/v1/loans/{lb}/schedule", None, OTHERS_READ),
+    Row("GET", "/v1/loans/{la}/journal", None, ALL_READ),
+    Row("GET", "/v1/loans/{lb}/journal", None, OTHERS_READ),
+    Row("GET", "/v1/loans", None, (200, 200, 200, 200, 200, 200)),
+    # servicing: a borrower's key is refused (403) before its scope is looked at
+    Row("POST", "/v1/loans/{la}/repayments", PAY, (201, 403, 201, 404, 403, 403)),
+    Row("POST", "/v1/loans/{lb}/repayments", PAY, (201, 403, 201, 404, 403, 403)),
+    Row("POST", "/v1/loans/{la}/events/{event}/reversal", None, ADMIN_WRITE),
+    Row("POST", "/v1/loans/{la}/charges", {**PAY, "kind": "fee"}, ADMIN_WRITE),
+    Row("POST", "/v1/loans/{la}/waivers", WAIVER, ADMIN_WRITE),
+]
+
+CODES: Final = {403: "forbidden", 404: "not_found"}
+
+
+def _key(api: Api, role: str, book: Book) -> dict[str, str]:
+    scope = {"borrower": {"borrower_id": book.borrower_a}, "agency": {"agency_id": 7}}
+    return api.auth(role, **scope.get(role, {}))
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_role_matrix(api: Api, role: str) -> None:
+    book = seed_book(api.db)
+    names = {
+        "a": book.borrower_a,
+        "b": book.borrower_b,
+        "la": book.loan_a,
+        "lb": book.loan_b,
+        "pending": book.pending,
+        "approved": book.approved,
+        "event": book.repayment_a,
+        "product": book.product_id,
+    }
+    headers = _key(api, role, book)
+    wrong: list[str] = []
+    for number, row in enumerate(TABLE):
+        expected = row.expect[ROLES.index(role)]
+        body = row.body
+        if body is LOAN:
+            body = {**LOAN, "borrower_id": book.borrower_a, "product_id": book.product_id}
+        response = api.client.request(
+            row.method,
+            row.path.format(**names),
+            headers={**headers, "Idempotency-Key": f"matrix-{number}"},
+            json=body,
+        )
+        got = response.status_code
+        code = response.json().get("code") if got >= 400 else None
+        if got != expected or code != CODES.get(expected):
+            wrong.append(f"{row.method} {row.path}: expected {expected}, got {got} {code}")
+    assert wrong == []
+
+
+def test_the_table_covers_every_operation(api: Api) -> None:
+    operations = {
+        (method.upper(), path)
+        for path, item in api.client.get("/openapi.json").json()["paths"].items()
+        for method in item
+    }
+    covered = {(row.method, row.path) for row in TABLE}
+    normalised = {
+        (method, path.replace("{a}", "{borrower_id}").replace("{b}", "{borrower_id}"))
+        for method, path in covered
+    }
+    renames = {
+        "{la}": "{loan_id}",
+        "{lb}": "{loan_id}",
+        "{pending}": "{loan_id}",
+        "{approved}": "{loan_id}",
+        "{event}": "{event_id}",
+        "{product}": "{product_id}",
+    }
+    for old, new in renames.items():
+        normalised = {(method, path.replace(old, new)) for method, path in normalised}
+    assert normalised == operations
+
+
+@pytest.mark.parametrize(
+    ("role", "loans", "borrowers"),
+    [
+        ("admin", 4, 2),
+        ("risk", 4, 2),
+        ("collector", 4, 2),
+        ("agency", 0, 0),
+        ("auditor", 4, 2),
+        ("borrower", 3, 1),
+    ],
+)
+def test_lists_hold_what_the_role_sees(api: Api, role: str, loans: int, borrowers: int) -> None:
+    book = seed_book(api.db)
+    headers = _key(api, role, book)
+    loan_page = api.client.get("/v1/loans", headers=headers).json()
+    borrower_page = api.client.get("/v1/borrowers", headers=headers).json()
+    assert (loan_page["total"], len(loan_page["items"])) == (loans, loans)
+    assert (borrower_page["total"], len(borrower_page["items"])) == (borrowers, borrowers)
+    if role == "borrower":
+        assert {loan["borrower_id"] for loan in loan_page["items"]} == {book.borrower_a}
+        # Filters narrow the borrower's own loans; they never widen the scope.
+        other = api.client.get("/v1/loans", headers=headers, params={"status": "active"}).json()
+        assert [loan["id"] for loan in other["items"]] == [book.loan_a]
+
+
+NATIONAL_ID = "110101199003071234"
+PHONE = "13800138000"
+
+
+@pytest.mark.parametrize(
+    ("role", "national_id", "phone"),
+    [
+        ("admin", NATIONAL_ID, PHONE),
+        ("risk", mask(NATIONAL_ID), mask(PHONE)),
+        ("collector", mask(NATIONAL_ID), PHONE),
+        ("auditor", mask(NATIONAL_ID), mask(PHONE)),
+        ("borrower", NATIONAL_ID, PHONE),
+    ],
+)
+def test_personal_data_is_masked_for_roles_that_do_not_need_it(
+    api: Api, role: str, national_id: str, phone: str
+) -> None:
+    book = seed_book(api.db)
+    with api.db.transaction() as session:
+        update_contact_preferences(session, book.borrower_a, phones=[PHONE])
+    headers = _key(api, role, book)
+    one = api.client.get(f"/v1/borrowers/{book.borrower_a}", headers=headers).json()
+    listed = api.client.get("/v1/borrowers", headers=headers).json()["items"][0]
+    assert (one["national_id"], one["phones"]) == (national_id, [phone])
+    assert listed == one
+    assert mask(NATIONAL_ID) == "110***********1234"
+
+
+def test_an_enterprise_contact_phone_is_masked_with_the_borrower_phones(api: Api) -> None:
+    created = api.client.post(
+        "/v1/borrowers",
+        headers=api.auth(),
+        json={
+            "kind": "enterprise",
+            "name": "Acme",
+            "national_id": "91310000MA1FL0000X",
+            "contacts": [{"name": "CFO", "phone": "13912345678"}],
+        },
+    ).json()
+    assert created["contacts"] == [{"name": "CFO", "phone": "13912345678"}]
+    seen = api.client.get(f"/v1/borrowers/{created['id']}", headers=api.auth("auditor")).json()
+    assert seen["contacts"] == [{"name": "CFO", "phone": "139****5678"}]
+    assert seen["national_id"] == mask("91310000MA1FL0000X")
+
+
+def test_the_documented_table_is_the_permission_table() -> None:
+    doc = roles.__doc__ or ""
+    for permission in Permission:
+        line = next(line for line in doc.splitlines() if line.startswith(permission.value + " "))
+        cells = line.split()[1:]
+        for role, cell in zip(Role, cells, strict=True):
+            assert (cell != "-") == (permission in PERMISSIONS[role]), (permission, role)
