@@ -88,7 +88,8 @@ def test_commands_refuse_a_database_that_is_not_migrated(tmp_path: Path) -> None
     missing = tenor(url, "apikey", "create", "--role", "admin")
     assert (missing.returncode, missing.stderr) == (
         2,
-        f"error: no database at {path}; create one with `tenor db upgrade`\n",
+        f"error: no database at {path}; build the demo book with `tenor demo`, or create an "
+        "empty database with `tenor db upgrade`\n",
     )
     assert not path.exists()
     sqlite3.connect(path).close()  # an empty file: a database without Tenor's schema

@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Annotated, Any, Final, NoReturn
 
 import typer
 
+from tenor.commands.opening import database_errors, open_database, safe_url, sqlite_file
+
 if TYPE_CHECKING:
     from rich.progress import Progress
 
@@ -71,82 +73,6 @@ def _whole(option: str, raw: str, *, minimum: int, maximum: int) -> int:
 
 def _id(what: str, raw: str) -> int:
     return _whole(what, raw, minimum=1, maximum=2**63 - 1)
-
-
-# ---------------------------------------------------------------------------------------------
-# Opening the database
-
-
-def _safe_url(url: str) -> str:
-    from sqlalchemy import make_url
-    from sqlalchemy.exc import ArgumentError
-
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return "(an unreadable TENOR_DATABASE_URL)"
-
-
-def _sqlite_file(url: str) -> Path | None:
-    """The file of a SQLite URL; None for other databases and in-memory SQLite."""
-    from sqlalchemy import make_url
-    from sqlalchemy.exc import ArgumentError
-
-    try:
-        parsed = make_url(url)
-    except ArgumentError:
-        return None
-    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
-        return None
-    return Path(str(parsed.database))
-
-
-@contextmanager
-def _database_errors(url: str) -> Iterator[None]:
-    """Any database failure as one line: which database, and the driver's first line."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    try:
-        yield
-    except (SQLAlchemyError, ModuleNotFoundError) as error:
-        # The driver's own message, never SQLAlchemy's, which quotes the statement's
-        # parameters (national IDs, phone numbers).
-        reason = str(getattr(error, "orig", None) or error).strip().splitlines()
-        _fail(f"database {_safe_url(url)}: {reason[0] if reason else type(error).__name__}")
-
-
-def _head_revision(url: str) -> str | None:
-    from alembic.script import ScriptDirectory
-
-    from tenor.store.migrate import alembic_config
-
-    return ScriptDirectory.from_config(alembic_config(url)).get_current_head()
-
-
-def open_book() -> Database:
-    """The database ``TENOR_DATABASE_URL`` names, at the current schema; else one line, exit 2.
-
-    A SQLite file that does not exist is refused rather than created empty.
-    """
-    from tenor.store.database import Database, database_url
-    from tenor.store.migrate import current_revision
-
-    url = database_url()
-    path = _sqlite_file(url)
-    if path is not None and not path.exists():
-        _fail(
-            f"no database at {path}; build the demo book with `tenor demo`, or create an "
-            "empty database with `tenor db upgrade`"
-        )
-    with _database_errors(url):
-        db = Database(url)
-        current = current_revision(db)
-    head = _head_revision(url)
-    if current != head:
-        db.dispose()
-        state = "has no schema" if current is None else f"is at schema {current}, not {head}"
-        _fail(f"the database {_safe_url(url)} {state}; run `tenor db upgrade` first")
-    return db
 
 
 def _progress(description: str) -> Progress:
@@ -207,7 +133,7 @@ def _empty(db: Database) -> Database:
     from tenor.store.database import Database
     from tenor.store.models import Base
 
-    path = _sqlite_file(db.url)
+    path = sqlite_file(db.url)
     if path is not None:
         db.dispose()
         for suffix in ("", "-wal", "-shm", "-journal"):
@@ -225,20 +151,20 @@ def _prepare(fresh: bool) -> Database:
     from tenor.store.migrate import upgrade
 
     url = database_url()
-    with _database_errors(url):
+    with database_errors(url):
         db = Database(url)
         holds = _existing_book(db)
         if holds == "other":
             db.dispose()
             _fail(
-                f"the database {_safe_url(url)} holds loans or borrowers that `tenor demo` did "
+                f"the database {safe_url(url)} holds loans or borrowers that `tenor demo` did "
                 "not create; point TENOR_DATABASE_URL at another database for the demo"
             )
         if holds == "demo":
             if not fresh:
                 db.dispose()
                 _fail(
-                    f"the database {_safe_url(url)} already holds a demo book; run "
+                    f"the database {safe_url(url)} already holds a demo book; run "
                     "`tenor demo --fresh` to replace it"
                 )
             db = _empty(db)
@@ -343,7 +269,7 @@ def _build_demo(
     db = _prepare(fresh)
     began = time.perf_counter()
     plan = plan_book(borrowers=borrowers, months=months, seed=seed, start=start)
-    with _database_errors(db.url), _domain_errors(), _progress("Setting up") as progress:
+    with database_errors(db.url), _domain_errors(), _progress("Setting up") as progress:
         task = progress.add_task(
             f"{len(plan.borrowers)} borrowers, {len(plan.loans)} loans",
             total=plan.days,
@@ -384,14 +310,14 @@ def db_upgrade() -> None:
     from tenor.store.migrate import current_revision, upgrade
 
     url = database_url()
-    with _database_errors(url):
+    with database_errors(url):
         db = Database(url)
         before = current_revision(db)
         upgrade(db)
         after = current_revision(db)
         db.dispose()
     moved = "already at" if before == after else f"upgraded from {before or 'empty'} to"
-    typer.echo(f"database {_safe_url(url)}: {moved} revision {after}")
+    typer.echo(f"database {safe_url(url)}: {moved} revision {after}")
 
 
 def rebuild_command(
@@ -421,9 +347,9 @@ def rebuild_command(
     from tenor.store.models import Loan
 
     loan_id = None if loan is None else _id("--loan", loan)
-    db = open_book()
+    db = open_database()
     found: list[Rebuilt] = []
-    with _database_errors(db.url):
+    with database_errors(db.url):
         with db.reading() as session:
             day = business_date(session)
             ids = (
@@ -568,8 +494,8 @@ def loans_list(
         _fail(f"--min-dpd {low} is above --max-dpd {high}")
     count = _whole("--limit", limit, minimum=1, maximum=1000)
     skip = _whole("--offset", offset, minimum=0, maximum=2**62)
-    db = open_book()
-    with _database_errors(db.url), db.reading() as session:
+    db = open_database()
+    with database_errors(db.url), db.reading() as session:
         from tenor.store.journal import business_date
 
         loans, total = list_loans(session, filters, offset=skip, limit=count)
@@ -645,8 +571,8 @@ def loans_show(
     from tenor.store.reads import get_loan, schedule_document
 
     number = _id("ID", loan_id)
-    db = open_book()
-    with _database_errors(db.url), _domain_errors(), db.reading() as session:
+    db = open_database()
+    with database_errors(db.url), _domain_errors(), db.reading() as session:
         document = get_loan(session, number)
         document["schedule"] = schedule_document(session, number)["installments"]
     db.dispose()
@@ -746,8 +672,8 @@ def borrowers_show(
     from tenor.store.reads import LoanFilter, get_borrower, list_loans
 
     number = _id("ID", borrower_id)
-    db = open_book()
-    with _database_errors(db.url), _domain_errors(), db.reading() as session:
+    db = open_database()
+    with database_errors(db.url), _domain_errors(), db.reading() as session:
         document = get_borrower(session, number, reveal=reveal)
         loans, _ = list_loans(session, LoanFilter(borrower_id=number), limit=1000)
     db.dispose()

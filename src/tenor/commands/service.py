@@ -13,67 +13,16 @@ it is being defined.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from tenor.commands.opening import open_database, safe_url
+
 if TYPE_CHECKING:
-    from tenor.store.database import Database
+    pass
 
 _PORTS = range(1, 65536)
-
-
-def _safe_url(url: str) -> str:
-    from sqlalchemy import make_url
-    from sqlalchemy.exc import ArgumentError
-
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return "(an unreadable TENOR_DATABASE_URL)"
-
-
-def _sqlite_file(url: str) -> Path | None:
-    from sqlalchemy import make_url
-    from sqlalchemy.exc import ArgumentError
-
-    try:
-        parsed = make_url(url)
-    except ArgumentError:
-        return None
-    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
-        return None
-    return Path(str(parsed.database))
-
-
-def open_database() -> Database:
-    """The database of ``TENOR_DATABASE_URL``, migrated to the current schema; else fail()."""
-    from alembic.script import ScriptDirectory
-    from sqlalchemy.exc import ArgumentError, SQLAlchemyError
-
-    from tenor.cli import fail
-    from tenor.store.database import Database, database_url
-    from tenor.store.migrate import alembic_config, current_revision
-
-    url = database_url()
-    path = _sqlite_file(url)
-    if path is not None and not path.exists():
-        # Opening it would create an empty file that only looks like a database.
-        fail(f"no database at {path}; create one with `tenor db upgrade`")
-    try:
-        db = Database(url)
-        current = current_revision(db)
-    except (ArgumentError, SQLAlchemyError, ModuleNotFoundError) as error:
-        # The driver's first line only: SQLAlchemy's message quotes statement parameters.
-        lines = str(getattr(error, "orig", None) or error).strip().splitlines()
-        fail(f"cannot open the database {_safe_url(url)}: {lines[0] if lines else error!r}")
-    head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
-    if current != head:
-        db.dispose()
-        state = "has no schema" if current is None else f"is at schema {current}, not {head}"
-        fail(f"the database {_safe_url(url)} {state}; run `tenor db upgrade` first")
-    return db
 
 
 def register(app: typer.Typer) -> None:
@@ -186,7 +135,7 @@ def register(app: typer.Typer) -> None:
             fail(f"cannot listen on {host}:{number}: {error.strerror or error}")
         configure_logging()
         typer.echo(
-            f"Tenor API on http://{host}:{number} (docs at /docs) over {_safe_url(db.url)}",
+            f"Tenor API on http://{host}:{number} (docs at /docs) over {safe_url(db.url)}",
             err=True,
         )
         try:
