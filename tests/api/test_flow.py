@@ -163,6 +163,7 @@ def test_a_loan_from_application_to_waiver(api: Api) -> None:
         ("charge-applied", "30.00"),
         ("waived", "10.00"),
     ]
+    assert (events[1]["channel"], events[1]["external_reference"]) == ("bank-transfer", "BANK-0001")
     assert events[3]["target"] == bounced["event_id"]
     assert (events[4]["charge_kind"], events[5]["component"]) == ("late-fee", "penalty")
     assert {event["actor"] for event in events} == {f"key:{api.key('admin')[4:20]}"}

@@ -291,3 +291,30 @@ def test_incremental_projections_equal_a_rebuild(db: Database, overpayment: str)
     loans.reverse(db, loan_id, bounced.event_id)
     with db.transaction() as session:
         assert rebuild(session, loan_id).differences == ()
+
+
+def test_a_repeated_request_whose_event_can_no_longer_happen_is_still_a_replay(
+    db: Database,
+) -> None:
+    """A reversal sent twice: the second cannot reverse again, but it is the same request."""
+    loan_id = seed_loan(db)
+    paid = loans.post_repayment(db, loan_id, amount=cny("500"), value_date=D(2026, 2, 10))
+    first = loans.reverse(db, loan_id, paid.event_id, idempotency_key="undo", request="undo")
+    again = loans.reverse(db, loan_id, paid.event_id, idempotency_key="undo", request="undo")
+    assert (again.event_id, again.replayed) == (first.event_id, True)
+    assert journal_size(db, loan_id) == 3
+
+
+def test_the_channel_and_reference_of_a_payment_are_kept(db: Database) -> None:
+    loan_id = seed_loan(db)
+    loans.post_repayment(
+        db,
+        loan_id,
+        amount=cny("100"),
+        value_date=D(2026, 2, 10),
+        channel="alipay",
+        external_reference="2026021022001",
+    )
+    with db.reading() as session:
+        event = journal_document(session, loan_id)["events"][-1]
+    assert (event["channel"], event["external_reference"]) == ("alipay", "2026021022001")

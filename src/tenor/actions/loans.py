@@ -191,7 +191,13 @@ def disburse(
     return append(db, loan_id, make, idempotency_key=idempotency_key, request=request, actor=actor)
 
 
-def repayment(*, amount: Money, value_date: dt.date) -> EventFactory:
+def repayment(
+    *,
+    amount: Money,
+    value_date: dt.date,
+    channel: str | None = None,
+    external_reference: str | None = None,
+) -> EventFactory:
     """The event :func:`post_repayment` appends, checked the same way (see :func:`disbursement`)."""
 
     def make(book: LoanBook, state: LoanState, slot: Slot) -> LoanEvent:
@@ -199,7 +205,12 @@ def repayment(*, amount: Money, value_date: dt.date) -> EventFactory:
         _active(book, state, "a repayment")
         _check_dates(state, value_date, slot)
         return RepaymentReceived(
-            event_id=slot.event_id, sequence=slot.sequence, value_date=value_date, amount=amount
+            event_id=slot.event_id,
+            sequence=slot.sequence,
+            value_date=value_date,
+            amount=amount,
+            channel=channel,
+            external_reference=external_reference,
         )
 
     return make
@@ -211,12 +222,19 @@ def post_repayment(
     *,
     amount: Money,
     value_date: dt.date,
+    channel: str | None = None,
+    external_reference: str | None = None,
     idempotency_key: str | None = None,
     request: Any = None,
     actor: str = "system",
 ) -> Appended:
-    """Record a payment from the borrower."""
-    make = repayment(amount=amount, value_date=value_date)
+    """Record a payment from the borrower, and the channel and reference it came with."""
+    make = repayment(
+        amount=amount,
+        value_date=value_date,
+        channel=channel,
+        external_reference=external_reference,
+    )
     return append(db, loan_id, make, idempotency_key=idempotency_key, request=request, actor=actor)
 
 

@@ -97,9 +97,11 @@ class Disbursed(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RepaymentReceived(Event):
-    """A payment from the borrower."""
+    """A payment from the borrower, with where it came from (kept for reconciliation)."""
 
     amount: Money
+    channel: str | None = None
+    external_reference: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -139,7 +139,13 @@ def terms_from_json(document: dict[str, Any]) -> LoanTerms:
 def event_payload(event: LoanEvent) -> dict[str, Any]:
     """What an event says beyond its id, sequence and value date."""
     match event:
-        case Disbursed() | RepaymentReceived() | Recovered():
+        case RepaymentReceived():
+            return {
+                "amount": money_to_json(event.amount),
+                "channel": event.channel,
+                "external_reference": event.external_reference,
+            }
+        case Disbursed() | Recovered():
             return {"amount": money_to_json(event.amount)}
         case ChargeApplied():
             return {
@@ -185,7 +191,12 @@ def event_from_record(
     if kind == "disbursed":
         return Disbursed(**common, amount=money_from_json(payload["amount"]))
     if kind == "repayment-received":
-        return RepaymentReceived(**common, amount=money_from_json(payload["amount"]))
+        return RepaymentReceived(
+            **common,
+            amount=money_from_json(payload["amount"]),
+            channel=payload.get("channel"),
+            external_reference=payload.get("external_reference"),
+        )
     if kind == "recovered":
         return Recovered(**common, amount=money_from_json(payload["amount"]))
     raise ValueError(f"unknown journal event kind {kind!r}")

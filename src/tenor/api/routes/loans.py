@@ -288,6 +288,8 @@ def post_repayment(
         loan_id,
         amount=amount,
         value_date=body.value_date,
+        channel=body.channel,
+        external_reference=body.external_reference,
         idempotency_key=idempotency_key,
         request=request,
         actor=who.actor,
