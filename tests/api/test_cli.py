@@ -160,3 +160,34 @@ def test_serve_answers_with_the_created_key(db: Database) -> None:
         output, _ = server.communicate(timeout=20)
     logged = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
     assert any(line.get("request_id") == "serve-1" and line["status"] == 200 for line in logged)
+
+
+def test_serve_with_several_workers_answers_on_kept_alive_connections(db: Database) -> None:
+    seed_loan(db)
+    key = tenor(db.url, "apikey", "create", "--role", "admin").stdout.strip().splitlines()[-1]
+    refused = tenor(db.url, "serve", "--workers", "0")
+    assert (refused.returncode, refused.stderr) == (
+        2,
+        "error: --workers must be between 1 and 64, got 0\n",
+    )
+    port = _free_port()
+    server = subprocess.Popen(
+        [TENOR, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
+        env={**os.environ, "TENOR_DATABASE_URL": db.url},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(150):
+            try:
+                httpx2.get(f"{base}/openapi.json", timeout=1).raise_for_status()
+                break
+            except httpx2.HTTPError:
+                time.sleep(0.1)
+        with httpx2.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}) as client:
+            answers = [client.get("/v1/loans", timeout=10) for _ in range(5)]
+        assert [(a.status_code, a.json()["total"]) for a in answers] == [(200, 1)] * 5
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
