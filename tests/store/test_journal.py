@@ -19,6 +19,7 @@ from tenor.store.journal import (
     IdempotencyConflictError,
     LoanNotActiveError,
     NotFoundError,
+    append_in,
     rebuild,
 )
 from tenor.store.models import InstallmentRow, JournalEntry, LoanStateRow
@@ -318,3 +319,18 @@ def test_the_channel_and_reference_of_a_payment_are_kept(db: Database) -> None:
     with db.reading() as session:
         event = journal_document(session, loan_id)["events"][-1]
     assert (event["channel"], event["external_reference"]) == ("alipay", "2026021022001")
+
+
+def test_a_rolled_back_append_leaves_no_trace_in_the_next_one(db: Database) -> None:
+    """The process remembers each loan's last fold; a rolled-back append must not be it."""
+    loan_id = seed_loan(db)
+    session = db.sessions()
+    with session.begin():
+        append_in(session, loan_id, loans.repayment(amount=cny("700"), value_date=D(2026, 2, 1)))
+        session.rollback()
+    session.close()
+    posted = loans.post_repayment(db, loan_id, amount=cny("100"), value_date=D(2026, 2, 2))
+    assert posted.state.repaid == cny("100")
+    with db.transaction() as session:
+        assert rebuild(session, loan_id).differences == ()
+        assert get_loan(session, loan_id)["repaid"] == "100.00"

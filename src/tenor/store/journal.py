@@ -347,6 +347,30 @@ def loan_status(book: LoanBook, state: LoanState) -> str:
     return book.loan.status
 
 
+# The state each loan's last append left, so that the next append to it in this process
+# need not fold the journal twice. An entry counts only while the journal read from the
+# database ends with the same event (ids are random UUIDs, so neither a rolled-back append
+# nor another database can match) and the loan's terms are the same.
+_FOLDED: dict[int, tuple[str, int, dict[str, Any], LoanState]] = {}
+_FOLDED_LIMIT = 10_000
+
+
+def _last_folded(book: LoanBook, events: Sequence[LoanEvent]) -> LoanState | None:
+    remembered = _FOLDED.get(book.loan.id)
+    if remembered is None or not events:
+        return None
+    last_event_id, count, terms, state = remembered
+    if events[-1].event_id != last_event_id or len(events) != count or terms != book.loan.terms:
+        return None
+    return state
+
+
+def _remember_folded(book: LoanBook, event: LoanEvent, count: int, state: LoanState) -> None:
+    if len(_FOLDED) >= _FOLDED_LIMIT:
+        _FOLDED.clear()
+    _FOLDED[book.loan.id] = (event.event_id, count, book.loan.terms, state)
+
+
 @dataclass(frozen=True, slots=True)
 class Appended:
     """The outcome of an append: the event, and whether it was a replay of an earlier request."""
@@ -454,12 +478,13 @@ def append_in(
     """
     book = load_loan(session, loan_id, lock=True)
     events = load_events(session, loan_id)
-    before = loan_state(session, book, events)
+    before = _last_folded(book, events) or loan_state(session, book, events)
     sequence = max((event.sequence for event in events), default=0) + 1
     event_id = str(uuid.uuid4())
     today = book.business_date
     event = make_event(book, before, Slot(event_id, sequence, today))
     after = loan_state(session, book, [*events, event])
+    _remember_folded(book, event, len(events) + 1, after)
     connection = session.connection()
     journal_id = connection.execute(
         _INSERT_EVENT,
