@@ -175,7 +175,7 @@ class _Request(BaseModel):
 
 
 class _Response(BaseModel):
-    pass
+    """Base of response documents (kept apart from requests, which forbid extra fields)."""
 
 
 # --- borrowers ------------------------------------------------------------------------------

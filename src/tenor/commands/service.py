@@ -13,14 +13,11 @@ it is being defined.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from tenor.commands.opening import open_database, safe_url
-
-if TYPE_CHECKING:
-    pass
 
 _PORTS = range(1, 65536)
 
