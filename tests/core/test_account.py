@@ -70,9 +70,21 @@ class Journal:
         self.events.append(RepaymentReceived(**self._next(), value_date=day, amount=cny(amount)))
         return self.events[-1].event_id
 
-    def charge(self, day: dt.date, amount: str, kind: ChargeKind = ChargeKind.LATE_FEE) -> str:
+    def charge(
+        self,
+        day: dt.date,
+        amount: str,
+        kind: ChargeKind = ChargeKind.LATE_FEE,
+        installment: int | None = None,
+    ) -> str:
         self.events.append(
-            ChargeApplied(**self._next(), value_date=day, kind=kind, amount=cny(amount))
+            ChargeApplied(
+                **self._next(),
+                value_date=day,
+                kind=kind,
+                amount=cny(amount),
+                installment=installment,
+            )
         )
         return self.events[-1].event_id
 
@@ -369,3 +381,91 @@ def test_no_events_is_a_pending_loan() -> None:
     state = fold(terms(), [])
     assert state.status is Status.PENDING
     assert state.installments == ()
+
+
+# --- found in review: what a new schedule, a payoff or a recovery must not lose -------------
+
+
+def test_a_prepayment_keeps_charges_on_the_installments_it_reschedules() -> None:
+    rules = AccountRules(overpayment=OverpaymentPolicy.REDUCE_INSTALLMENT)
+    journal = Journal()
+    journal.disburse(D(2026, 1, 15), "6000")
+    loan = terms(principal="6000", term=6)
+    journal.charge(D(2026, 1, 20), "50", installment=4)  # on an installment to be rescheduled
+    before = fold(loan, journal.events, rules)
+    journal.pay(D(2026, 1, 25), "2000")
+    after = fold(loan, journal.events, rules)
+    assert before.outstanding_penalties == cny("50")
+    assert after.outstanding_penalties == cny("50")
+    assert after.installments[1].penalty == cny("50")
+    assert after.repaid == Money.sum((i.paid for i in after.installments), "CNY") + (
+        after.prepaid_principal
+    )
+
+
+def test_a_tranche_keeps_a_fee_charged_on_a_later_installment() -> None:
+    loan = terms(principal="6000", term=6)
+    journal = Journal()
+    journal.disburse(D(2026, 1, 15), "3000")
+    journal.charge(D(2026, 1, 20), "30", ChargeKind.FEE)
+    journal.disburse(D(2026, 2, 1), "3000")
+    state = fold(loan, journal.events)
+    assert state.outstanding_fees == cny("30")
+
+
+def test_each_tranche_in_one_period_keeps_the_interest_earned_before_it() -> None:
+    """9,000 at 12% in three tranches of 3,000 within the first period (15 Jan to 15 Feb).
+
+    3,000 earns 1% a month: 30.00 for the period; on 25 Jan 10/31 of it is earned (9.68) and
+    6,000 is scheduled from 25 Jan, 21 days at ACT/365F: 41.42. On 5 Feb 11/21 of that 41.42
+    is earned (21.70) and 9,000 runs the last 10 days: 29.59. 9.68 + 21.70 + 29.59 = 60.97.
+    """
+    loan = terms(principal="9000", term=6)
+    journal = Journal()
+    journal.disburse(D(2026, 1, 15), "3000")
+    journal.disburse(D(2026, 1, 25), "3000")
+    assert fold(loan, journal.events).installments[0].interest == cny("51.10")
+    journal.disburse(D(2026, 2, 5), "3000")
+    assert fold(loan, journal.events).installments[0].interest == cny("60.97")
+
+
+def test_a_payoff_pays_charges_before_any_credit_balance() -> None:
+    rules = AccountRules(overpayment=OverpaymentPolicy.REDUCE_TERM)
+    journal = Journal()
+    journal.disburse(D(2026, 1, 15), "6000")
+    loan = terms(principal="6000", term=6)
+    journal.charge(D(2026, 1, 16), "40", ChargeKind.FEE, installment=5)
+    journal.charge(D(2026, 1, 17), "25", ChargeKind.LATE_FEE, installment=6)
+    journal.pay(D(2026, 1, 20), "7000")
+    state = fold(loan, journal.events, rules)
+    assert state.total_outstanding == Money.zero("CNY")
+    assert state.status is Status.OVERPAID
+    paid = Money.sum((i.paid for i in state.installments), "CNY")
+    assert paid + state.prepaid_principal + state.credit_balance == cny("7000")
+    assert Money.sum((i.paid_fee + i.paid_penalty for i in state.installments), "CNY") == cny("65")
+
+
+def test_a_recovery_cannot_exceed_what_was_written_off() -> None:
+    journal = Journal()
+    journal.disburse(D(2026, 1, 15))
+    journal.write_off(D(2026, 6, 30))
+    written_off = fold(terms(), journal.events).written_off
+    journal.recover(D(2026, 7, 1), (written_off + cny("0.01")).format())
+    with pytest.raises(EventError, match="still written off"):
+        fold(terms(), journal.events)
+
+
+def test_the_up_front_fee_is_owed_with_the_first_installment() -> None:
+    loan = terms(upfront_fee=cny("120"))
+    journal = Journal()
+    journal.disburse(D(2026, 1, 15))
+    state = fold(loan, journal.events)
+    assert state.installments[0].fee == cny("120")
+    assert state.outstanding_fees == cny("120")
+
+
+def test_the_disbursement_date_is_the_first_tranche_s() -> None:
+    journal = Journal()
+    journal.disburse(D(2026, 1, 15), "600")
+    journal.disburse(D(2026, 1, 25), "600")
+    assert fold(terms(), journal.events).disbursed_on == D(2026, 1, 15)

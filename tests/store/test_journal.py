@@ -334,3 +334,22 @@ def test_a_rolled_back_append_leaves_no_trace_in_the_next_one(db: Database) -> N
     with db.transaction() as session:
         assert rebuild(session, loan_id).differences == ()
         assert get_loan(session, loan_id)["repaid"] == "100.00"
+
+
+def test_a_payment_between_two_tranches_of_the_first_period_is_accepted(db: Database) -> None:
+    loan_id = seed_loan(db, disburse=False)
+    loans.disburse(db, loan_id, value_date=D(2026, 1, 15), amount=cny("3000"))
+    loans.disburse(db, loan_id, value_date=D(2026, 1, 25), amount=cny("3000"))
+    paid = loans.post_repayment(db, loan_id, amount=cny("50"), value_date=D(2026, 1, 20))
+    assert paid.state.repaid == cny("50")
+
+
+def test_reversing_the_only_disbursement_makes_the_loan_approved_again(db: Database) -> None:
+    loan_id = seed_loan(db, disburse=False)
+    paid_out = loans.disburse(db, loan_id, value_date=D(2026, 1, 15))
+    loans.reverse(db, loan_id, paid_out.event_id)
+    with db.reading() as session:
+        assert get_loan(session, loan_id)["status"] == "approved"
+    loans.disburse(db, loan_id, value_date=D(2026, 1, 16))
+    with db.reading() as session:
+        assert get_loan(session, loan_id)["status"] == "active"

@@ -138,10 +138,9 @@ def _check_dates(state: LoanState, value_date: dt.date, slot: Slot) -> None:
         raise ValueDateError(
             f"value date {value_date} is after the business date {slot.business_date}"
         )
-    if state.installments and value_date < state.installments[0].start_date:
+    if state.disbursed_on is not None and value_date < state.disbursed_on:
         raise ValueDateError(
-            f"value date {value_date} is before the loan was disbursed "
-            f"on {state.installments[0].start_date}"
+            f"value date {value_date} is before the loan was disbursed on {state.disbursed_on}"
         )
 
 

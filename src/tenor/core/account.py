@@ -265,6 +265,7 @@ class LoanState:
     written_off: Money
     recovered: Money
     written_off_on: dt.date | None = None
+    disbursed_on: dt.date | None = None
 
     def _unpaid_sum(self, name: str, on: dt.date | None, *, strictly_before: bool) -> Money:
         total = 0
@@ -325,8 +326,12 @@ class _Book:
     waived: list[list[int]] = field(default_factory=list)
     unpaid: list[list[int]] = field(default_factory=list)
     settled_on: list[dt.date | None] = field(default_factory=list)
+    # What an installment asks for beyond its scheduled terms (charged penalties and fees, the
+    # up-front fee, interest earned before a tranche), per component: a new schedule keeps it.
+    kept: list[list[int]] = field(default_factory=list)
     first_open: int = 0
     disbursed: int = 0
+    disbursed_on: dt.date | None = None
     repaid: int = 0
     prepaid_principal: int = 0
     credit: int = 0
@@ -347,7 +352,7 @@ class _Book:
         """Replace installments from index ``start`` on with freshly scheduled ones."""
         del self.numbers[start:], self.start_dates[start:], self.due_dates[start:]
         del self.owed[start:], self.paid[start:], self.waived[start:], self.unpaid[start:]
-        del self.settled_on[start:]
+        del self.settled_on[start:], self.kept[start:]
         for offset, item in enumerate(installments):
             owed = [0, item.fee.minor, item.interest.minor, item.principal.minor]
             self.numbers.append(start + offset + 1)
@@ -357,10 +362,25 @@ class _Book:
             self.paid.append([0, 0, 0, 0])
             self.waived.append([0, 0, 0, 0])
             self.unpaid.append(list(owed))
+            self.kept.append([0, 0, 0, 0])
             # An installment that asks for nothing (interest-only at 0%) is settled when due.
             self.settled_on.append(None if any(owed) else item.due_date)
         self.first_open = min(self.first_open, start)
         self.advance_open()
+
+    def keep(self, index: int, component: Component, amount: int) -> None:
+        """Add to installment ``index`` an amount of ``component`` no new schedule may drop."""
+        self.owed[index][component] += amount
+        self.unpaid[index][component] += amount
+        self.kept[index][component] += amount
+
+    def cancel_scheduled(self, index: int, components: Sequence[Component]) -> None:
+        """Cancel what is unpaid of the scheduled part of ``components`` (kept amounts stay)."""
+        for component in components:
+            unpaid = self.unpaid[index][component]
+            cancelled = unpaid - min(unpaid, self.kept[index][component])
+            self.owed[index][component] -= cancelled
+            self.unpaid[index][component] -= cancelled
 
     def credit_installment(self, index: int, component: Component, amount: int) -> None:
         self.unpaid[index][component] -= amount
@@ -394,7 +414,13 @@ class _Book:
             terms = dataclasses.replace(
                 self.terms, principal=event.amount, start=event.value_date, first_due=first_due
             )
-            self.set_installments(0, build_schedule(terms).installments)
+            schedule = build_schedule(terms)
+            self.set_installments(0, schedule.installments)
+            if schedule.upfront_fee:
+                # Due with the first installment, and never dropped by a new schedule.
+                self.keep(0, Component.FEE, schedule.upfront_fee.minor)
+                self.mark(0, event.value_date)
+            self.disbursed_on = event.value_date
         else:
             self.add_tranche(event, amount)
         self.disbursed += amount
@@ -409,8 +435,10 @@ class _Book:
             )
         remaining = sum(row[Component.PRINCIPAL] for row in self.owed[current:])
         period_start, period_due = self.start_dates[current], self.due_dates[current]
-        # Interest already earned on the old balance in the current period stays owed.
-        earned = Money(self.owed[current][Component.INTEREST], self.currency).scale(
+        # Interest already earned on the old balance in the current period stays owed; only the
+        # scheduled part is pro-rated (interest kept from an earlier tranche is whole already).
+        scheduled = self.owed[current][Component.INTEREST] - self.kept[current][Component.INTEREST]
+        earned = Money(scheduled, self.currency).scale(
             Decimal((day - period_start).days) / Decimal((period_due - period_start).days),
             Rounding.HALF_EVEN,
         )
@@ -449,11 +477,14 @@ class _Book:
         # new ones.
         carried = sum(sum(row) for row in self.paid[start:]) + self.credit
         self.credit = 0
+        kept = [sum(row[component] for row in self.kept[start:]) for component in Component]
+        kept[Component.INTEREST] += earned_interest
         terms = self.reamortised_terms(start, principal, from_date, term)
         self.set_installments(start, build_schedule(terms).installments)
-        if earned_interest:
-            self.owed[start][Component.INTEREST] += earned_interest
-            self.unpaid[start][Component.INTEREST] += earned_interest
+        # Charges, the up-front fee and earned interest move to the first new installment.
+        for component in Component:
+            if kept[component]:
+                self.keep(start, component, kept[component])
         if carried:
             slices, rest = allocate_minor(
                 carried, self.unpaid, self.due_dates, from_date, self.rules.waterfall, start
@@ -508,6 +539,20 @@ class _Book:
             self.mark(index, event.value_date)
         if rest and limit < count:
             rest = self.prepay(limit, rest, event.value_date)
+            if rest:
+                # A payoff can leave charges owed on the installments it closed: pay them
+                # before anything becomes a credit balance.
+                slices, rest = allocate_minor(
+                    rest,
+                    self.unpaid,
+                    self.due_dates,
+                    event.value_date,
+                    self.rules.waterfall,
+                    self.first_open,
+                )
+                for index, component, part in slices:
+                    self.credit_installment(index, component, part)
+                    self.mark(index, event.value_date)
         self.credit += rest
 
     def prepay(self, start: int, amount: int, value_date: dt.date) -> int:
@@ -529,13 +574,14 @@ class _Book:
         return 0
 
     def pay_off(self, start: int, principal: int, value_date: dt.date) -> None:
-        """Settle the loan early: the installments from ``start`` on lose their unpaid interest
-        and fees, their unpaid principal is prepaid, and those that then ask for nothing go."""
+        """Settle the loan early: the installments from ``start`` on lose their unpaid scheduled
+        interest and fees, their unpaid principal is prepaid, and those that then ask for
+        nothing go. Charges on them stay owed."""
         self.prepaid_principal += principal
         for index in range(start, len(self.numbers)):
-            for component in (Component.FEE, Component.INTEREST, Component.PRINCIPAL):
-                self.owed[index][component] -= self.unpaid[index][component]
-                self.unpaid[index][component] = 0
+            self.cancel_scheduled(index, (Component.FEE, Component.INTEREST))
+            self.owed[index][Component.PRINCIPAL] -= self.unpaid[index][Component.PRINCIPAL]
+            self.unpaid[index][Component.PRINCIPAL] = 0
             self.mark(index, value_date)
         keep = len(self.numbers)
         while keep > start and not any(self.owed[keep - 1]):
@@ -564,8 +610,7 @@ class _Book:
             raise EventError(f"event {event.event_id}: no charges after a write-off")
         index = self.target_installment(event.installment, event)
         component = event.kind.component
-        self.owed[index][component] += amount
-        self.unpaid[index][component] += amount
+        self.keep(index, component, amount)
         if self.credit:
             # A credit balance pays new charges at once.
             used = min(self.credit, amount)
@@ -627,10 +672,9 @@ class _Book:
         total = 0
         for index in range(self.first_open, len(self.numbers)):
             if self.due_dates[index] > event.value_date:
-                # Interest and fees not yet due are cancelled; only principal is written off.
-                for component in (Component.PENALTY, Component.FEE, Component.INTEREST):
-                    self.owed[index][component] -= self.unpaid[index][component]
-                    self.unpaid[index][component] = 0
+                # Scheduled interest and fees not yet due are cancelled; principal and any
+                # charges already made are written off.
+                self.cancel_scheduled(index, (Component.FEE, Component.INTEREST))
                 self.mark(index, event.value_date)
             total += sum(self.unpaid[index])
         self.written_off = total
@@ -642,6 +686,11 @@ class _Book:
             raise EventError(
                 f"event {event.event_id}: a recovery needs a written-off loan; "
                 "post a repayment instead"
+            )
+        if self.recovered + amount > self.written_off:
+            raise EventError(
+                f"event {event.event_id}: recovers {event.amount}, more than the "
+                f"{Money(self.written_off - self.recovered, self.currency)} still written off"
             )
         self.recovered += amount
 
@@ -698,6 +747,7 @@ class _Book:
             written_off=money(self.written_off),
             recovered=money(self.recovered),
             written_off_on=self.written_off_on,
+            disbursed_on=self.disbursed_on,
         )
 
 

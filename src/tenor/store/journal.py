@@ -341,10 +341,15 @@ def write_projection(
 
 
 def loan_status(book: LoanBook, state: LoanState) -> str:
-    """The loan's lifecycle status once ``state`` holds: application statuses until paid out."""
-    if state.disbursed or book.loan.status not in ("pending", "approved", "rejected"):
+    """The loan's lifecycle status once ``state`` holds: application statuses until paid out.
+
+    A loan whose only disbursement was reversed is approved again, ready to be paid out.
+    """
+    if state.disbursed:
         return state.status.value
-    return book.loan.status
+    if book.loan.status in ("pending", "approved", "rejected"):
+        return book.loan.status
+    return "approved"
 
 
 # The state each loan's last append left, so that the next append to it in this process
