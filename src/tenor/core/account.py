@@ -485,6 +485,8 @@ class _Book:
         for component in Component:
             if kept[component]:
                 self.keep(start, component, kept[component])
+        if any(kept):
+            self.mark(start, from_date)
         if carried:
             slices, rest = allocate_minor(
                 carried, self.unpaid, self.due_dates, from_date, self.rules.waterfall, start
