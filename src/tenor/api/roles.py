@@ -44,7 +44,7 @@ from enum import StrEnum
 from typing import Any, Final
 
 from tenor.store.models import Borrower
-from tenor.store.reads import borrower_document, mask
+from tenor.store.reads import borrower_document
 
 
 class Role(StrEnum):
@@ -122,15 +122,4 @@ def borrower_view(borrower: Borrower, principal: Principal) -> dict[str, Any]:
     themself = principal.role is Role.BORROWER and principal.borrower_id == borrower.id
     reveal_identity = principal.role is Role.ADMIN or themself
     reveal_phones = reveal_identity or principal.role in (Role.COLLECTOR, Role.AGENCY)
-    document = borrower_document(borrower, reveal=reveal_phones)
-    if not reveal_identity:
-        document["national_id"] = mask(borrower.national_id)
-    if not reveal_phones:
-        # borrower_document leaves contacts as stored; an enterprise's contacts carry phones.
-        document["contacts"] = [
-            {**contact, "phone": mask(contact["phone"])}
-            if isinstance(contact.get("phone"), str)
-            else contact
-            for contact in document["contacts"]
-        ]
-    return document
+    return borrower_document(borrower, reveal_identity=reveal_identity, reveal_phones=reveal_phones)

@@ -231,8 +231,11 @@ def journal_document(session: Session, loan_id: int) -> dict[str, Any]:
     }
 
 
-def borrower_document(borrower: Borrower, *, reveal: bool) -> dict[str, Any]:
-    """A borrower; national ID and phone numbers masked unless ``reveal``."""
+def borrower_document(
+    borrower: Borrower, *, reveal_identity: bool, reveal_phones: bool
+) -> dict[str, Any]:
+    """A borrower; the national ID masked unless ``reveal_identity``, and every phone number
+    (the borrower's and an enterprise's contact people's) masked unless ``reveal_phones``."""
     capital = (
         amount(borrower.registered_capital_minor, borrower.registered_capital_currency)
         if borrower.registered_capital_minor is not None and borrower.registered_capital_currency
@@ -242,8 +245,8 @@ def borrower_document(borrower: Borrower, *, reveal: bool) -> dict[str, Any]:
         "id": borrower.id,
         "kind": borrower.kind,
         "name": borrower.name,
-        "national_id": borrower.national_id if reveal else mask(borrower.national_id),
-        "phones": list(borrower.phones) if reveal else [mask(p) for p in borrower.phones],
+        "national_id": borrower.national_id if reveal_identity else mask(borrower.national_id),
+        "phones": list(borrower.phones) if reveal_phones else [mask(p) for p in borrower.phones],
         "email": borrower.email,
         "address": borrower.address,
         "time_zone": borrower.time_zone,
@@ -254,11 +257,10 @@ def borrower_document(borrower: Borrower, *, reveal: bool) -> dict[str, Any]:
         "industry": borrower.industry,
         "registered_capital": capital,
         "registered_capital_currency": borrower.registered_capital_currency,
-        # An enterprise's contact people have phone numbers too: masked the same way.
         "contacts": [
-            contact
-            if reveal or "phone" not in contact
-            else {**contact, "phone": mask(contact["phone"])}
+            {**contact, "phone": mask(contact["phone"])}
+            if not reveal_phones and isinstance(contact.get("phone"), str)
+            else contact
             for contact in borrower.contacts
         ],
         "created_at": borrower.created_at.isoformat(),
@@ -270,7 +272,7 @@ def get_borrower(session: Session, borrower_id: int, *, reveal: bool) -> dict[st
     borrower = session.get(Borrower, borrower_id)
     if borrower is None:
         raise NotFoundError(f"borrower {borrower_id} does not exist")
-    return borrower_document(borrower, reveal=reveal)
+    return borrower_document(borrower, reveal_identity=reveal, reveal_phones=reveal)
 
 
 def product_document(product: Product) -> dict[str, Any]:
