@@ -59,15 +59,6 @@ def database_errors(url: str) -> Iterator[None]:
         fail(f"cannot open the database {safe_url(url)}: {reason[0] if reason else error!r}")
 
 
-def head_revision(url: str) -> str | None:
-    """The newest schema revision Tenor's migrations know."""
-    from alembic.script import ScriptDirectory
-
-    from tenor.store.migrate import alembic_config
-
-    return ScriptDirectory.from_config(alembic_config(url)).get_current_head()
-
-
 def open_database() -> Database:
     """The database ``TENOR_DATABASE_URL`` names, at the current schema; else one line, exit 2.
 
@@ -75,7 +66,7 @@ def open_database() -> Database:
     """
     from tenor.cli import fail
     from tenor.store.database import Database, database_url
-    from tenor.store.migrate import current_revision
+    from tenor.store.migrate import current_revision, head_revision
 
     url = database_url()
     path = sqlite_file(url)

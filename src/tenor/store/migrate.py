@@ -7,6 +7,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 from tenor.store.database import Database
 
@@ -21,8 +22,12 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def upgrade(db: Database, revision: str = "head") -> None:
-    """Bring the database's schema up to ``revision``."""
+def upgrade(db: Database, revision: str = "heads") -> None:
+    """Bring the database's schema up to ``revision`` (default: every capability's newest).
+
+    Capabilities may keep their own branch of migrations from the initial schema, so the
+    default target is all heads, not one.
+    """
     config = alembic_config(db.url)
     with db.engine.begin() as connection:
         config.attributes["connection"] = connection
@@ -30,6 +35,12 @@ def upgrade(db: Database, revision: str = "head") -> None:
 
 
 def current_revision(db: Database) -> str | None:
-    """The schema revision the database is at, or None before the first migration."""
+    """The schema revision(s) the database is at, joined by "+", or None before the first."""
     with db.engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        heads = MigrationContext.configure(connection).get_current_heads()
+    return "+".join(sorted(heads)) or None
+
+
+def head_revision(url: str) -> str:
+    """The newest schema revision(s) Tenor's migrations know, joined by "+"."""
+    return "+".join(sorted(ScriptDirectory.from_config(alembic_config(url)).get_heads()))
