@@ -141,8 +141,44 @@ class Recovered(Event):
     amount: Money
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BucketChanged(Event):
+    """The daily close moved the loan to another days-past-due bucket (up or down).
+
+    A record of what the close saw, not a financial event: the fold passes over it.
+    ``from_bucket`` is ``None`` on the loan's first close.
+    """
+
+    from_bucket: str | None
+    to_bucket: str
+    days_past_due: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClassificationChanged(Event):
+    """The daily close moved the loan's five-level class or IFRS 9 stage.
+
+    Like :class:`BucketChanged`, a record the fold passes over; the ``from_`` values are
+    ``None`` on the loan's first close.
+    """
+
+    from_class: int | None
+    to_class: int
+    from_stage: int | None
+    to_stage: int
+    days_past_due: int
+
+
 LoanEvent = (
-    Disbursed | RepaymentReceived | ChargeApplied | Waived | Reversed | WrittenOff | Recovered
+    Disbursed
+    | RepaymentReceived
+    | ChargeApplied
+    | Waived
+    | Reversed
+    | WrittenOff
+    | Recovered
+    | BucketChanged
+    | ClassificationChanged
 )
 
 

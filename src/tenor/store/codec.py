@@ -11,8 +11,10 @@ from decimal import Decimal
 from typing import Any
 
 from tenor.core.account import (
+    BucketChanged,
     ChargeApplied,
     ChargeKind,
+    ClassificationChanged,
     Disbursed,
     LoanEvent,
     Recovered,
@@ -34,6 +36,8 @@ EVENT_KINDS: dict[type[LoanEvent], str] = {
     Reversed: "reversed",
     WrittenOff: "written-off",
     Recovered: "recovered",
+    BucketChanged: "bucket-changed",
+    ClassificationChanged: "classification-changed",
 }
 
 
@@ -163,6 +167,20 @@ def event_payload(event: LoanEvent) -> dict[str, Any]:
             return {"target": event.target}
         case WrittenOff():
             return {}
+        case BucketChanged():
+            return {
+                "from_bucket": event.from_bucket,
+                "to_bucket": event.to_bucket,
+                "days_past_due": event.days_past_due,
+            }
+        case ClassificationChanged():
+            return {
+                "from_class": event.from_class,
+                "to_class": event.to_class,
+                "from_stage": event.from_stage,
+                "to_stage": event.to_stage,
+                "days_past_due": event.days_past_due,
+            }
 
 
 def event_from_record(
@@ -199,4 +217,20 @@ def event_from_record(
         )
     if kind == "recovered":
         return Recovered(**common, amount=money_from_json(payload["amount"]))
+    if kind == "bucket-changed":
+        return BucketChanged(
+            **common,
+            from_bucket=payload.get("from_bucket"),
+            to_bucket=payload["to_bucket"],
+            days_past_due=int(payload["days_past_due"]),
+        )
+    if kind == "classification-changed":
+        return ClassificationChanged(
+            **common,
+            from_class=payload.get("from_class"),
+            to_class=int(payload["to_class"]),
+            from_stage=payload.get("from_stage"),
+            to_stage=int(payload["to_stage"]),
+            days_past_due=int(payload["days_past_due"]),
+        )
     raise ValueError(f"unknown journal event kind {kind!r}")
