@@ -526,16 +526,27 @@ def load_partition(
     ids = touched["loan_id"]
     installments_file = generation.path / "installments.parquet"
     horizon = day + dt.timedelta(days=generation.lookahead_days)
-    loaded = (
-        _with_changes(
-            pl.scan_parquet(installments_file).filter(
-                (pl.col("due_date") <= horizon) & pl.col("loan_id").is_in(ids.implode())
-            ),
-            changes,
+
+    def read(rows: pl.Expr) -> pl.DataFrame:
+        return (
+            _with_changes(pl.scan_parquet(installments_file).filter(rows), changes)
+            .select(list(INSTALLMENT_SCHEMA))
+            .collect()
         )
-        .select(list(INSTALLMENT_SCHEMA))
-        .collect()
+
+    loaded = read((pl.col("due_date") <= horizon) & pl.col("loan_id").is_in(ids.implode()))
+    # A payment for more than the loan owes within the horizon pays installments beyond it:
+    # only for those (rare) loans are the later installments read.
+    owed = loaded.group_by("loan_id").agg(pl.col("unpaid_minor").sum().alias("owed"))
+    beyond = (
+        payments.group_by("loan_id")
+        .agg(pl.col("amount_minor").sum())
+        .join(owed, on="loan_id", how="left")
+        .filter(pl.col("amount_minor") > pl.col("owed").fill_null(0))["loan_id"]
     )
+    if beyond.len():
+        later = read((pl.col("due_date") > horizon) & pl.col("loan_id").is_in(beyond.implode()))
+        loaded = pl.concat([loaded, later]).sort("loan_id", "number")
     installments, paid, refused = apply_payments(loaded, payments)
     due_dates = reminder_due_dates(day, reminder_offsets)
     upcoming = (
@@ -801,7 +812,7 @@ def read_outputs(path: Path | str, name: str) -> pl.DataFrame:
                 )
     if not frames:
         return pl.DataFrame()
-    return pl.concat(frames).sort("day", "loan_id")
+    return pl.concat(frames).sort("day", "loan_id", maintain_order=True)
 
 
 # ---------------------------------------------------------------------------------------------
