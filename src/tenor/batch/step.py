@@ -184,7 +184,11 @@ def _rounded_quotient(numerator: pl.Expr, denominator: pl.Expr, rounding: pl.Exp
 def _bad_data(
     loans: pl.DataFrame, installments: pl.DataFrame, policies: pl.DataFrame
 ) -> pl.DataFrame:
-    """One error row per loan whose data breaks a rule of the ledger."""
+    """One error row per loan whose data breaks a rule of the ledger.
+
+    Repeated installment numbers are not looked for: every book keys installments by loan
+    and number.
+    """
     unknown_product = loans.join(policies.select("product_id"), on="product_id", how="anti").select(
         "loan_id",
         pl.format("the loan's product {} has no delinquency policy", pl.col("product_id")).alias(
@@ -216,12 +220,8 @@ def _bad_data(
             "due_date",
         ).alias("message"),
     )
-    duplicated = installments.filter(pl.struct("loan_id", "number").is_duplicated()).select(
-        "loan_id",
-        pl.format("installment {} appears more than once", "number").alias("message"),
-    )
     orphans = installments.join(loans.select("loan_id"), on="loan_id", how="anti")
-    errors = pl.concat([unknown_product, broken, duplicated], how="vertical")
+    errors = pl.concat([unknown_product, broken], how="vertical")
     # Rows for loans the partition was not given are the loader's mistake, not a loan's.
     if orphans.height:
         strays = orphans["loan_id"].unique().sort().to_list()[:5]
@@ -292,12 +292,17 @@ def _delinquency(
     As in ``tenor.core.delinquency``: the overdue amounts, summed oldest first, must exceed
     the loan's tolerance; the installment where they first do gives the anchor date.
     """
+    # A running sum per loan without a window: the global running sum, less its value where
+    # the loan's rows begin.
     overdue = (
         installments.filter(pl.col("due_date") <= day)
         .join(loans.select("loan_id", "tolerance_minor"), on="loan_id")
         .sort("loan_id", "due_date", "number")
-        .with_columns(pl.col("unpaid_minor").cum_sum().over("loan_id").alias("running"))
     )
+    total = pl.col("unpaid_minor").cum_sum()
+    begins = pl.col("loan_id") != pl.col("loan_id").shift(1, fill_value=-1)
+    before = pl.when(begins).then(total - pl.col("unpaid_minor")).forward_fill()
+    overdue = overdue.with_columns((total - before).alias("running"))
     per_loan = overdue.group_by("loan_id").agg(
         pl.col("unpaid_minor").sum().alias("overdue_minor"),
         pl.col("due_date")
@@ -449,30 +454,45 @@ def _next_touch(
         .group_by("loan_id")
         .agg(pl.col("due_date").min().alias("next_due"))
     )
-    thresholds = pl.concat(
-        [
-            _bands(policies).select("product_id", pl.col("band_start").alias("threshold")),
-            *(
-                policies.select("product_id", pl.col(name).cast(pl.Int32).alias("threshold"))
-                for name in (
-                    "special_mention_from",
-                    "substandard_from",
-                    "doubtful_from",
-                    "loss_from",
-                    "stage_2_from",
-                    "stage_3_from",
-                )
-            ),
-        ]
+    thresholds = (
+        pl.concat(
+            [
+                _bands(policies).select("product_id", pl.col("band_start").alias("threshold")),
+                *(
+                    policies.select("product_id", pl.col(name).cast(pl.Int32).alias("threshold"))
+                    for name in (
+                        "special_mention_from",
+                        "substandard_from",
+                        "doubtful_from",
+                        "loss_from",
+                        "stage_2_from",
+                        "stage_3_from",
+                    )
+                ),
+            ]
+        )
+        .unique()
+        .sort("threshold")
     )
-    delinquent = state.filter(pl.col("dpd_anchor").is_not_null()).select(
-        "loan_id", "product_id", "dpd_anchor", "days_past_due"
-    )
+    # The first threshold above today's days past due: an as-of join looking forward.
     next_band = (
-        delinquent.join(thresholds, on="product_id")
-        .filter(pl.col("threshold") > pl.col("days_past_due"))
-        .group_by("loan_id")
-        .agg(pl.col("threshold").min(), pl.col("dpd_anchor").first())
+        state.filter(pl.col("dpd_anchor").is_not_null())
+        .select(
+            "loan_id",
+            "product_id",
+            "dpd_anchor",
+            (pl.col("days_past_due") + 1).alias("above"),
+        )
+        .sort("above")
+        .join_asof(
+            thresholds,
+            left_on="above",
+            right_on="threshold",
+            by="product_id",
+            strategy="forward",
+            check_sortedness=False,
+        )
+        .filter(pl.col("threshold").is_not_null())
         .select(
             "loan_id",
             _plus_days(pl.col("dpd_anchor"), pl.col("threshold").cast(pl.Int64) - 1).alias(
