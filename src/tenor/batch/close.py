@@ -288,7 +288,7 @@ def _dask_client(scheduler: str) -> Iterator[Any]:
             "the dask engine needs Tenor's 'cluster' extra: pip install 'tenor[cluster]'"
         ) from None
     try:
-        client = Client(scheduler, timeout=10)  # type: ignore[no-untyped-call]
+        client = Client(scheduler, timeout=5)  # type: ignore[no-untyped-call]
     except OSError as error:
         raise CloseRequestError(f"cannot reach the Dask scheduler {scheduler}: {error}") from None
     try:
