@@ -6,9 +6,8 @@ import datetime as dt
 import json
 from typing import Any
 
-from click.testing import Result
 from sqlalchemy import text
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from tenor.cli import app
 from tenor.store.database import Database
