@@ -969,12 +969,17 @@ def synthetic_partition(
     count: int,
     closed_through: dt.date,
     products: Mapping[int, ProductConfig] = SYNTHETIC_PRODUCTS,
+    *,
+    with_schedule: bool = False,
 ) -> dict[str, pl.DataFrame]:
     """One partition of the synthetic book as of the close of ``closed_through``.
 
     Vectorised numpy draws from a generator seeded by ``(seed, partition)``, so the same
     arguments give the same frames in any process. ``loans`` (BOOK_LOAN_SCHEMA),
-    ``installments`` (the unsettled ones, BOOK_INSTALLMENT_SCHEMA), ``arrears``.
+    ``installments`` (the unsettled ones, BOOK_INSTALLMENT_SCHEMA), ``arrears``; and with
+    ``with_schedule`` the ``schedule`` (every installment, settled or not, with what was
+    paid: the rows a database book keeps) and ``terms`` (principal, rate in basis points,
+    origination date per loan).
     """
     rng = np.random.default_rng([seed, partition])
     loan_id = np.arange(first_loan, first_loan + count, dtype=np.int64)
@@ -1107,7 +1112,31 @@ def synthetic_partition(
     loans, arrears = _initial_state(
         loans, installments, closed_through, products, delinquent | watch
     )
-    return {"loans": loans, "installments": installments, "arrears": arrears}
+    frames = {"loans": loans, "installments": installments, "arrears": arrears}
+    if with_schedule:
+        frames["schedule"] = pl.DataFrame(
+            {
+                "loan_id": np.repeat(loan_id, TERM),
+                "number": np.tile(numbers, count).astype(np.int32),
+                "start_date": start.ravel(),
+                "due_date": due.ravel(),
+                "principal_minor": principal_part.ravel(),
+                "interest_minor": interest.ravel(),
+                "penalty_minor": np.where(unpaid_mask, penalty_matrix, 0).ravel(),
+                "paid_principal_minor": (principal_part - unpaid_principal).ravel(),
+                "paid_interest_minor": (interest - unpaid_interest).ravel(),
+                "unpaid_minor": unpaid.ravel(),
+            }
+        ).with_columns(pl.col("start_date", "due_date").cast(pl.Date))
+        frames["terms"] = pl.DataFrame(
+            {
+                "loan_id": loan_id,
+                "principal_minor": principal,
+                "rate_bp": rate_bp,
+                "origination": origination,
+            }
+        ).with_columns(pl.col("origination").cast(pl.Date))
+    return frames
 
 
 def _initial_state(
