@@ -10,18 +10,12 @@ Two halves, both deterministic for a seed:
   half of the period, so the book has vintages. :func:`plan_payments` turns a profile and a
   loan's due dates into the payments the borrower will make.
 - **The life** (:func:`live_through`): day by day it moves the business date, originates and
-  disburses the day's loans, posts the day's payments, posts penalty interest on overdue loans
-  and refreshes the days past due, bucket and classification of every loan that is due or
-  overdue. Every event goes through the write layer (``tenor.actions``) and
-  :func:`tenor.store.journal.append_in`, one transaction a day, so journal and projections stay
-  consistent and ``tenor rebuild --all`` afterwards finds nothing to repair.
-
-Until the daily close exists the demo does its two book-wide chores itself, cheaply: penalty
-interest is posted once a month (and just before any payment on an overdue loan, so each
-posting covers a stretch over which the overdue amounts did not change), and the date-dependent
-columns of ``loan_state`` are recomputed in memory from each loan's last fold and written in
-one bulk UPDATE a day, for the loans whose values moved. A loan with nothing due and nothing
-overdue costs nothing on a day without events.
+  disburses the day's loans and posts the day's payments, through the write layer
+  (``tenor.actions``) and :func:`tenor.store.journal.append_in`, one transaction a day; then
+  the daily close (:func:`tenor.batch.close.close_book`) closes the day: penalty interest,
+  days past due, buckets, classes and stages, reminders, the end-of-day summary. The last day
+  stays open, as today's business date. Journal and projections stay consistent:
+  ``tenor rebuild --all`` afterwards finds nothing to repair.
 """
 
 from __future__ import annotations
@@ -35,31 +29,27 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, Final, cast
+from typing import Any, Final
 
 from faker import Faker
-from sqlalchemy import Table, bindparam, case, func, select, true, update
+from sqlalchemy import case, func, select, true, update
 from sqlalchemy.orm import Session
 
 from tenor.actions import borrowers as borrower_actions
 from tenor.actions import loans as loan_actions
 from tenor.actions import products as product_actions
-from tenor.core.account import ChargeKind, LoanState, OverpaymentPolicy, Status
+from tenor.batch.close import close_book
+from tenor.core.account import LoanEvent, LoanState, OverpaymentPolicy, Status
 from tenor.core.calendar import Frequency, add_months
 from tenor.core.delinquency import (
     CHINESE_BUCKETS,
-    DelinquencyPolicy,
     LoanClass,
-    OverdueInstallment,
-    UnpaidInstallment,
-    assess,
-    penalty_for_days,
 )
 from tenor.core.money import Money
 from tenor.core.schedule import Method, Milestone, milestone_term
 from tenor.products import PenaltyDocument, ProductConfig
 from tenor.store.database import Database
-from tenor.store.journal import Appended, EventFactory, append_in, set_business_date
+from tenor.store.journal import Appended, LoanBook, Slot, append_in, set_business_date
 from tenor.store.models import (
     Borrower,
     InstallmentRow,
@@ -537,12 +527,7 @@ class _Loan:
 
     id: int
     behaviour: Behaviour
-    policy: DelinquencyPolicy
     state: LoanState
-    penalised_through: dt.date
-    unpaid: tuple[UnpaidInstallment, ...] = ()
-    open_from: dt.date | None = None  # due date of the oldest installment not settled
-    shown: tuple[object, ...] = ()  # the date-dependent loan_state values last written
 
 
 @dataclass(slots=True)
@@ -551,44 +536,6 @@ class BookLife:
 
     plan: BookPlan
     events: Counter[str] = field(default_factory=Counter)
-
-
-#: The loan_state columns that depend on the business date as well as on the journal.
-_DATED_COLUMNS: Final = (
-    "arrears_minor",
-    "days_past_due",
-    "bucket",
-    "loan_class",
-    "stage",
-    "next_due_date",
-)
-
-_STATE = cast("Table", LoanStateRow.__table__)
-_REFRESH = (
-    update(_STATE)
-    .where(_STATE.c.loan_id == bindparam("b_loan_id"))
-    .values({column: bindparam(f"b_{column}") for column in (*_DATED_COLUMNS, "business_date")})
-)
-
-
-def _dated_values(loan: _Loan, day: dt.date) -> tuple[object, ...]:
-    """The date-dependent loan_state values of ``loan`` on ``day``, as append_in and rebuild
-    compute them (:func:`tenor.store.journal.delinquency` and ``projection_rows``)."""
-    status = assess(
-        loan.unpaid, day, loan.policy, written_off=loan.state.written_off_on is not None
-    )
-    next_due = next(
-        (item.due_date for item in loan.unpaid if item.due_date >= day and item.unpaid.minor),
-        None,
-    )
-    return (
-        status.overdue_amount.minor,
-        status.days_past_due,
-        status.bucket.name,
-        int(status.loan_class),
-        int(status.stage),
-        next_due,
-    )
 
 
 class _Book:
@@ -600,7 +547,7 @@ class _Book:
         self.life = life
         self.loans: dict[int, _Loan] = {}
         self.agenda: defaultdict[dt.date, list[tuple[_Loan, PlannedPayment]]] = defaultdict(list)
-        self.products: dict[str, tuple[int, DelinquencyPolicy]] = {}
+        self.products: dict[str, int] = {}
         self.borrower_ids: dict[int, int] = {}
 
     # --- setting up -----------------------------------------------------------------------
@@ -614,7 +561,7 @@ class _Book:
                 row = product_actions.create_product(
                     session, code=product.code, name=product.name, config=product.config
                 )
-                self.products[product.code] = (row.id, product.config.delinquency_policy())
+                self.products[product.code] = row.id
             for borrower in plan.borrowers:
                 created = borrower_actions.create_borrower(
                     session,
@@ -652,35 +599,19 @@ class _Book:
             # append_in reads through the session's connection, which does not autoflush:
             # the new date (and each new, approved loan below) must be flushed first.
             session.flush()
-            touched: set[int] = set()
             for loan_plan in originations:
-                touched.add(self.originate(session, loan_plan, day))
+                self.originate(session, loan_plan, day)
             for loan, payment in self.agenda.pop(day, ()):
-                if self.pay(session, loan, payment, day):
-                    touched.add(loan.id)
-            if day == self.plan.end or (day + dt.timedelta(days=1)).day == 1:
-                # Month end: penalty interest for the month on every overdue loan.
-                for loan in self.loans.values():
-                    if self.accrue_penalty(session, loan, day):
-                        touched.add(loan.id)
-            self.refresh(session, day, touched)
+                self.pay(session, loan, payment, day)
 
-    def record(self, loan: _Loan, appended: Appended, day: dt.date, kind: str) -> None:
-        """Keep the state an append left, and the date-dependent values it projected."""
-        state = appended.state
-        loan.state = state
-        loan.unpaid = tuple(
-            UnpaidInstallment(item.due_date, item.unpaid) for item in state.installments
-        )
-        loan.open_from = next(
-            (item.due_date for item in state.installments if not item.is_settled), None
-        )
-        loan.shown = _dated_values(loan, day)
+    def record(self, loan: _Loan, appended: Appended, kind: str) -> None:
+        """Keep the state an append left."""
+        loan.state = appended.state
         self.life.events[kind] += 1
 
     def originate(self, session: Session, loan_plan: LoanPlan, day: dt.date) -> int:
         """Create, approve and disburse a planned loan; plan its borrower's payments."""
-        product_id, policy = self.products[loan_plan.product]
+        product_id = self.products[loan_plan.product]
         created = loan_actions.create_loan(
             session,
             borrower_id=self.borrower_ids[loan_plan.borrower],
@@ -695,8 +626,8 @@ class _Book:
         session.flush()
         appended = append_in(session, created.id, loan_actions.disbursement(value_date=day))
         behaviour = self.plan.borrowers[loan_plan.borrower - 1].behaviour
-        loan = _Loan(created.id, behaviour, policy, appended.state, penalised_through=day)
-        self.record(loan, appended, day, "disbursed")
+        loan = _Loan(created.id, behaviour, appended.state)
+        self.record(loan, appended, "disbursed")
         self.loans[loan.id] = loan
         due_dates = [item.due_date for item in appended.state.installments]
         rng = _rng(self.plan.seed, "payments", loan_plan.number)
@@ -705,73 +636,22 @@ class _Book:
                 self.agenda[payment.day].append((loan, payment))
         return loan.id
 
-    def append(
-        self, session: Session, loan: _Loan, make: EventFactory, day: dt.date, kind: str
-    ) -> None:
-        """Append one event to the loan's journal and keep what it left."""
-        self.record(loan, append_in(session, loan.id, make), day, kind)
+    def pay(self, session: Session, loan: _Loan, payment: PlannedPayment, day: dt.date) -> None:
+        """Post a planned payment, unless the loan owes nothing.
 
-    def pay(self, session: Session, loan: _Loan, payment: PlannedPayment, day: dt.date) -> bool:
-        """Post a planned payment, after the penalty accrued up to it; False if nothing is owed."""
-        if loan.state.status in (Status.CLOSED, Status.WRITTEN_OFF):
-            return False
-        accrued = self.accrue_penalty(session, loan, day)
-        minor = amount_to_pay(loan.state, payment, day)
-        if minor <= 0:
-            return accrued
-        make = loan_actions.repayment(amount=Money(minor, loan.state.currency), value_date=day)
-        self.append(session, loan, make, day, "repayment-received")
-        return True
-
-    def accrue_penalty(self, session: Session, loan: _Loan, day: dt.date) -> bool:
-        """Post penalty interest for the days since the last posting; True if one was posted.
-
-        The demo posts penalties whenever a loan's overdue amounts are about to change (a
-        payment) and at each month end, so the amounts are constant over every stretch it
-        charges, as :func:`penalty_for_days` requires.
+        The amount is taken from the loan as its journal stands (``state`` below), which
+        includes the penalty interest the daily close has posted since the demo last saw it.
         """
-        after, loan.penalised_through = loan.penalised_through, day
-        if after >= day or loan.open_from is None or loan.open_from >= day:
-            return False
-        overdue = [
-            OverdueInstallment(item.due_date, item.unpaid_principal, item.unpaid_interest)
-            for item in loan.state.installments
-            if item.due_date < day and (item.unpaid_principal or item.unpaid_interest)
-        ]
-        if not overdue:
-            return False
-        penalty = penalty_for_days(
-            overdue,
-            after=after,
-            through=day,
-            rule=loan.policy.penalty,
-            currency=loan.state.currency,
-        )
-        if not penalty.is_positive:
-            return False
-        make = loan_actions.charge(kind=ChargeKind.PENALTY_INTEREST, amount=penalty, value_date=day)
-        self.append(session, loan, make, day, "penalty-interest")
-        return True
+        if loan.state.status in (Status.CLOSED, Status.WRITTEN_OFF):
+            return
+        if amount_to_pay(loan.state, payment, day) <= 0:
+            return
 
-    def refresh(self, session: Session, day: dt.date, touched: set[int]) -> None:
-        """Bring days past due, bucket, class, stage, arrears and next due date up to ``day``
-        for every loan with something due before it; one bulk UPDATE for those that moved."""
-        rows = []
-        for loan in self.loans.values():
-            if loan.open_from is None or loan.open_from >= day or loan.id in touched:
-                continue
-            values = _dated_values(loan, day)
-            if values != loan.shown:
-                loan.shown = values
-                rows.append(
-                    {
-                        "b_loan_id": loan.id,
-                        "b_business_date": day,
-                        **{f"b_{c}": v for c, v in zip(_DATED_COLUMNS, values, strict=True)},
-                    }
-                )
-        if rows:
-            session.execute(_REFRESH, rows)
+        def make(book: LoanBook, state: LoanState, slot: Slot) -> LoanEvent:
+            amount = Money(amount_to_pay(state, payment, day), state.currency)
+            return loan_actions.repayment(amount=amount, value_date=day)(book, state, slot)
+
+        self.record(loan, append_in(session, loan.id, make), "repayment-received")
 
 
 def amount_to_pay(state: LoanState, payment: PlannedPayment, day: dt.date) -> int:
@@ -805,11 +685,14 @@ def live_through(
         originations[loan_plan.originated].append(loan_plan)
     for day in _dates(plan.start, plan.end):
         book.live(day, originations.pop(day, ()))
+        if day < plan.end:
+            closed = close_book(db, date=day)
+            life.events["penalty-interest"] += sum(result.penalties for result in closed.closed)
         if on_day is not None:
             on_day(day, life)
     with db.transaction() as session:
         # Every projection now says what it is as of the last business date, as it is.
-        session.execute(update(_STATE).values(business_date=plan.end))
+        session.execute(update(LoanStateRow).values(business_date=plan.end))
     return life
 
 
