@@ -97,11 +97,11 @@ def test_a_random_book_closed_day_by_day_equals_the_fold(db: Database) -> None:
         ):
             seen[kind] += count
     # The book went through everything the close does.
-    assert seen["payments"] > 20
-    assert seen["penalties"] > 20
-    assert seen["bucket-changed"] > 20
-    assert seen["classification-changed"] > 5
-    assert seen["actions"] > 50
+    assert seen["payments"] > 10
+    assert seen["penalties"] > 10
+    assert seen["bucket-changed"] > 10
+    assert seen["classification-changed"] > 3
+    assert seen["actions"] > 20
     with db.transaction() as session:
         differences = {
             loan_id: found.differences

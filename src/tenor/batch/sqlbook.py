@@ -35,6 +35,7 @@ from sqlalchemy import (
     insert,
     literal,
     select,
+    text,
     union,
     update,
 )
@@ -434,6 +435,44 @@ def _days_between(connection: Connection, later: dt.date, column: Any) -> Column
     return sql_cast(func.julianday(later.isoformat()) - func.julianday(column), Integer)
 
 
+def _is_postgres(connection: Connection) -> bool:
+    return connection.dialect.name == "postgresql"
+
+
+def _copy(connection: Connection, target: str, columns: Sequence[str], rows: Sequence[Any]) -> None:
+    """COPY ``rows`` (mappings) into ``target`` on the connection's own psycopg connection."""
+    raw = connection.connection.driver_connection
+    assert raw is not None
+    statement = f"COPY {target} ({', '.join(columns)}) FROM STDIN"
+    with raw.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row([row[column] for column in columns])
+
+
+def _insert(connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert ``rows``: COPY on PostgreSQL, one executemany elsewhere."""
+    if not rows:
+        return
+    if _is_postgres(connection):
+        _copy(connection, table.name, list(rows[0]), rows)
+    else:
+        connection.execute(insert(table), list(rows))
+
+
+def _update_from(
+    connection: Connection,
+    temporary: str,
+    rows: Sequence[dict[str, Any]],
+    statement: str,
+    parameters: dict[str, Any] | None = None,
+) -> None:
+    """On PostgreSQL: COPY ``rows`` into a temporary table and run one UPDATE ... FROM it."""
+    name = temporary.split(" ", 1)[0]
+    connection.execute(text(f"CREATE TEMPORARY TABLE {temporary} ON COMMIT DROP"))
+    _copy(connection, name, list(rows[0]), rows)
+    connection.execute(text(statement), parameters or {})
+
+
 def _events(
     day: dt.date,
     outputs: step.CloseOutputs,
@@ -571,7 +610,16 @@ def write_partition(
         for loan_id, (number, amount) in penalties.items()
         if loan_id not in refold
     ]
-    if charged:
+    if charged and _is_postgres(connection):
+        _update_from(
+            connection,
+            "close_charged (b_loan_id BIGINT, b_number INTEGER, b_amount BIGINT)",
+            charged,
+            "UPDATE installments AS i SET penalty_minor = i.penalty_minor + t.b_amount, "
+            "unpaid_minor = i.unpaid_minor + t.b_amount, settled_on = NULL FROM close_charged "
+            "AS t WHERE i.loan_id = t.b_loan_id AND i.number = t.b_number",
+        )
+    elif charged:
         connection.execute(
             update(_INSTALLMENTS)
             .where(
@@ -611,7 +659,21 @@ def write_partition(
                 "b_sequence": last_sequence.get(loan_id),
             }
         )
-    if state_rows:
+    if state_rows and _is_postgres(connection):
+        _update_from(
+            connection,
+            "close_states (b_loan_id BIGINT, b_penalty BIGINT, b_arrears BIGINT, b_dpd INTEGER, "
+            "b_bucket TEXT, b_class INTEGER, b_stage INTEGER, b_next_due DATE, b_sequence BIGINT)",
+            state_rows,
+            "UPDATE loan_state AS s SET outstanding_penalties_minor = "
+            "s.outstanding_penalties_minor + t.b_penalty, arrears_minor = t.b_arrears, "
+            "days_past_due = t.b_dpd, bucket = t.b_bucket, loan_class = t.b_class, "
+            "stage = t.b_stage, next_due_date = t.b_next_due, business_date = :opening, "
+            "last_sequence = COALESCE(t.b_sequence, s.last_sequence) FROM close_states AS t "
+            "WHERE s.loan_id = t.b_loan_id",
+            {"opening": opening},
+        )
+    elif state_rows:
         connection.execute(
             update(_STATES)
             .where(_STATES.c.loan_id == bindparam("b_loan_id"))
@@ -646,20 +708,14 @@ def write_partition(
         {**row, "closed_on": day}
         for row in outputs.state.select(list(step.STATE_SCHEMA)).to_dicts()
     ]
-    if close_rows:
-        connection.execute(insert(_CLOSE_STATE), close_rows)
-    if outputs.arrears_after.height:
-        connection.execute(insert(_ARREARS), outputs.arrears_after.to_dicts())
-    if outputs.actions.height:
-        connection.execute(
-            insert(_ACTIONS),
-            [{**row, "business_date": day} for row in outputs.actions.to_dicts()],
-        )
-    if outputs.errors.height:
-        connection.execute(
-            insert(_ERRORS),
-            [{**row, "business_date": day} for row in outputs.errors.to_dicts()],
-        )
+    _insert(connection, _CLOSE_STATE, close_rows)
+    _insert(connection, _ARREARS, outputs.arrears_after.to_dicts())
+    _insert(
+        connection, _ACTIONS, [{**row, "business_date": day} for row in outputs.actions.to_dicts()]
+    )
+    _insert(
+        connection, _ERRORS, [{**row, "business_date": day} for row in outputs.errors.to_dicts()]
+    )
     counts = PartitionCounts(
         partition=part.number,
         loans=len(loaded.touched),
