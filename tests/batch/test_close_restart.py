@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from tenor.actions import loans as loan_actions
 from tenor.batch.close import close_book
 from tenor.store.database import Database
 from tenor.store.journal import rebuild
@@ -136,5 +137,28 @@ def test_catching_up_over_many_days_closes_each_day_and_keeps_the_projections_ex
         ).scalar_one()
     assert [str(day) for day in month_ends] == ["2026-03-31", "2026-04-30"]
     assert summaries == len(days)
+    with db.transaction() as session:
+        assert [rebuild(session, loan_id).differences for loan_id in ids] == [()] * len(ids)
+
+
+def test_a_written_off_loan_ages_in_stage_3_without_penalties(db: Database) -> None:
+    ids = build_book(db, loans=6, seed=12)
+    close_book(db, through=START + dt.timedelta(days=9))
+    written_off = ids[1]
+    loan_actions.write_off(db, written_off, value_date=START + dt.timedelta(days=10))
+    close_book(db, through=START + dt.timedelta(days=45))
+    with db.reading() as session:
+        charged = session.execute(
+            text(
+                "SELECT COUNT(*) FROM journal WHERE loan_id = :l AND kind = 'charge-applied' "
+                "AND value_date > :d"
+            ),
+            {"l": written_off, "d": START + dt.timedelta(days=9)},
+        ).scalar_one()
+        stage, status = session.execute(
+            text("SELECT stage, status FROM loan_state WHERE loan_id = :l"), {"l": written_off}
+        ).one()
+    assert charged == 0
+    assert (stage, status) == (3, "written-off")
     with db.transaction() as session:
         assert [rebuild(session, loan_id).differences for loan_id in ids] == [()] * len(ids)
