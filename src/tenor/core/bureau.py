@@ -92,7 +92,7 @@ class Field:
     length: int
     fill: Fill = Fill.ALPHANUMERIC
     #: The value a constant field (record identifier, descriptor) always holds.
-    constant: str | None = None
+    constant: str | int | None = None
 
     @property
     def end(self) -> int:
@@ -104,7 +104,7 @@ _A, _N, _D, _T = Fill.ALPHANUMERIC, Fill.NUMERIC, Fill.DATE, Fill.TIMESTAMP
 
 #: Metro 2 character-format header record (426).
 HEADER_LAYOUT: Final = (
-    Field("record_descriptor_word", 1, 4, _N, "0426"),
+    Field("record_descriptor_word", 1, 4, _N, 426),
     Field("record_identifier", 5, 6, _A, "HEADER"),
     Field("cycle_identifier", 11, 2),
     Field("innovis_program_identifier", 13, 10),
@@ -246,7 +246,7 @@ TRAILER_STATUS_COUNTS: Final = (
 
 #: Metro 2 character-format trailer record (426).
 TRAILER_LAYOUT: Final = (
-    Field("record_descriptor_word", 1, 4, _N, "0426"),
+    Field("record_descriptor_word", 1, 4, _N, 426),
     Field("record_identifier", 5, 7, _A, "TRAILER"),
     Field("total_base_records", 12, 9, _N),
     Field("reserved_1", 21, 9, _A, ""),
