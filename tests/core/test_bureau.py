@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -95,7 +96,7 @@ def test_every_layout_has_its_length_and_no_gaps() -> None:
         (K1_LAYOUT, 34),
     ):
         assert layout_length(layout) == length
-        for before, after in zip(layout, layout[1:], strict=False):
+        for before, after in pairwise(layout):
             assert after.start == before.end + 1, (before.name, after.name)
 
 
@@ -135,7 +136,7 @@ def base(**changes: Any) -> BaseSegment:
         "date_of_last_payment": dt.date(2025, 2, 15),
         "consumer": CONSUMER,
         "address": ADDRESS,
-        "time_stamp": dt.datetime(2025, 4, 1, 9, 30, 5),
+        "time_stamp": dt.datetime.combine(dt.date(2025, 4, 1), dt.time(9, 30, 5)),
     }
     values.update(changes)
     return BaseSegment(**values)
@@ -280,7 +281,7 @@ def test_a_cured_account_clears_its_dofd_and_a_new_delinquency_starts_a_new_one(
 def test_the_profile_shifts_one_month_at_a_time() -> None:
     months = [facts(i, 30 if i % 5 == 4 else 0) for i in range(30)]
     result = metro2_months(months)
-    for earlier, later in zip(result, result[1:], strict=False):
+    for earlier, later in pairwise(result):
         assert len(later.payment_history_profile) == 24
         assert later.payment_history_profile[0] == earlier.profile_character
         assert later.payment_history_profile[1:] == earlier.payment_history_profile[:-1]
@@ -450,4 +451,4 @@ def test_month_ends_cover_each_month_once() -> None:
         dt.date(2025, 1, 31),
         dt.date(2025, 2, 28),
     ]
-    assert FIRST == month(0)
+    assert month(0) == FIRST
