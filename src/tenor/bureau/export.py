@@ -135,7 +135,7 @@ def _loan_rows(session: Session, loan_id: int | None) -> list[tuple[Loan, Borrow
         if session.get(Loan, loan_id) is None:
             raise NotFoundError(f"loan {loan_id} does not exist")
         statement = statement.where(Loan.id == loan_id)
-    return [(loan, borrower) for loan, borrower in session.execute(statement).tuples()]
+    return [(loan, borrower) for loan, borrower in session.execute(statement)]
 
 
 def _history(session: Session, loan: Loan, end: dt.date, row: BureauAccount | None) -> LoanHistory:
@@ -158,7 +158,7 @@ def _comment_spans(session: Session, loan_id: int) -> list[tuple[str, dt.date, d
         select(JournalEntry.kind, JournalEntry.value_date).where(
             JournalEntry.loan_id == loan_id, JournalEntry.kind.in_(tuple(COMMENT_CODES))
         )
-    ).tuples()
+    )
     spans += [(COMMENT_CODES[kind], day, None) for kind, day in journal]
     return spans
 
@@ -256,7 +256,7 @@ def _metro2_record(
         .join(BureauConsumer, BureauConsumer.borrower_id == BureauAssociate.borrower_id)
         .where(BureauAssociate.loan_id == loan.id)
         .order_by(BureauAssociate.id)
-    ).tuples()
+    )
     for associate, other in associates:
         if _address(other) == base.address:
             j1.append(J1Segment(consumer=_consumer(other, associate.ecoa_code)))

@@ -99,6 +99,7 @@ def month_facts(
                 state = fold(terms, events, rules, as_of=end)
             status = delinquency(state, product, end + dt.timedelta(days=1))
             in_month = [p for p in payments if first <= p.value_date <= end]
+            balance = _balance(state, end)
             paid = [p for p in payments if p.value_date <= end]
             months.append(
                 MonthFacts(
@@ -106,8 +107,9 @@ def month_facts(
                     opened=True,
                     days_past_due=status.days_past_due,
                     oldest_unpaid_due_date=status.oldest_unpaid_due_date,
-                    balance=_balance(state, end),
-                    past_due=status.overdue_amount,
+                    balance=balance,
+                    # What is written off is all past due; what is recovered is not owed.
+                    past_due=balance if state.written_off_on else status.overdue_amount,
                     scheduled_payment=Money.sum(
                         (i.total_due for i in state.installments if first <= i.due_date <= end),
                         currency,
