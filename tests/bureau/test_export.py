@@ -10,14 +10,18 @@ import json
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import select
 
 from tenor.actions import loans
 from tenor.bureau import records
-from tenor.bureau.export import metro2_export, pboc_csv, pboc_export, parse_month
+from tenor.bureau.export import Export, metro2_export, parse_month, pboc_csv, pboc_export
 from tenor.bureau.records import BureauInputError
 from tenor.bureau.snapshot import load_history
-from tenor.bureau.tables import BureauAccount
-from tenor.core.bureau import decode_file, metro2_months, whole_units
+from tenor.bureau.tables import (  # also registers the tables on Base.metadata
+    BureauAccount,
+    BureauDispute,
+)
+from tenor.core.bureau import Metro2File, decode_file, metro2_months, whole_units
 from tenor.core.errors import InvalidArgumentError
 from tenor.core.money import Money
 from tenor.store.database import Database
@@ -31,9 +35,9 @@ def usd(amount: str) -> Money:
     return Money.of(amount, "USD")
 
 
-def export(db: Database, month: str, **options: object) -> tuple[object, object]:
+def export(db: Database, month: str, loan_id: int | None = None) -> tuple[Export, Metro2File]:
     with db.transaction() as session:
-        result = metro2_export(session, parse_month(month), NOW, **options)  # type: ignore[arg-type]
+        result = metro2_export(session, parse_month(month), NOW, loan_id=loan_id)
     return result, decode_file(result.text)
 
 
@@ -46,8 +50,8 @@ def test_a_loan_month_by_month_read_back_by_field_position(db: Database) -> None
     statuses = []
     for month in ("2026-01", "2026-02", "2026-03", "2026-04", "2026-05", "2026-06"):
         result, parsed = export(db, month)
-        assert result.held_back == []  # type: ignore[attr-defined]
-        (record,) = parsed.records  # type: ignore[attr-defined]
+        assert result.held_back == []
+        (record,) = parsed.records
         base = record.base
         end = parse_month(month)
         with db.reading() as session:
@@ -65,8 +69,8 @@ def test_a_loan_month_by_month_read_back_by_field_position(db: Database) -> None
         assert base.consumer.surname == "DOE"
         assert base.consumer.social_security_number == 123456789
         assert base.address.state == "IL"
-        assert parsed.trailer.total_base_records == 1  # type: ignore[attr-defined]
-        assert dict(parsed.trailer.status_counts) == {base.account_status: 1}  # type: ignore[attr-defined]
+        assert parsed.trailer.total_base_records == 1
+        assert dict(parsed.trailer.status_counts) == {base.account_status: 1}
         statuses.append(base.account_status)
     assert statuses == ["11", "11", "11", "71", "78", "80"]
     assert base.payment_history_profile == "21000" + "B" * 19
@@ -80,10 +84,10 @@ def test_charge_off_then_paid_in_full_after_it(db: Database) -> None:
     set_day(db, dt.date(2026, 8, 10))
     loans.write_off(db, loan_id, value_date=dt.date(2026, 8, 10))
     _, parsed = export(db, "2026-07")
-    assert parsed.records[0].base.account_status == "83"  # type: ignore[attr-defined]
+    assert parsed.records[0].base.account_status == "83"
     set_day(db, dt.date(2026, 9, 1))
     _, parsed = export(db, "2026-08")
-    base = parsed.records[0].base  # type: ignore[attr-defined]
+    base = parsed.records[0].base
     assert base.account_status == "97"
     assert base.original_charge_off_amount > 0
     assert base.date_closed == dt.date(2026, 8, 10)
@@ -93,13 +97,13 @@ def test_charge_off_then_paid_in_full_after_it(db: Database) -> None:
     loans.recover(db, loan_id, amount=written_off, value_date=dt.date(2026, 9, 20))
     set_day(db, dt.date(2026, 10, 1))
     _, parsed = export(db, "2026-09")
-    base = parsed.records[0].base  # type: ignore[attr-defined]
+    base = parsed.records[0].base
     assert (base.account_status, base.current_balance) == ("64", 0)
     assert base.payment_history_profile == "L5432100" + "B" * 16
     set_day(db, dt.date(2026, 11, 1))
     result, parsed = export(db, "2026-10")
-    assert parsed.records == ()  # type: ignore[attr-defined]
-    assert result.not_reported == 1  # type: ignore[attr-defined]
+    assert parsed.records == ()
+    assert result.not_reported == 1
 
 
 def test_accounts_that_cannot_be_reported_are_held_back_with_reasons(db: Database) -> None:
@@ -108,12 +112,12 @@ def test_accounts_that_cannot_be_reported_are_held_back_with_reasons(db: Databas
     yuan, _ = usd_loan(db, currency="CNY")
     set_day(db, dt.date(2026, 3, 1))
     result, parsed = export(db, "2026-02")
-    assert [r.base.consumer_account_number for r in parsed.records] == [str(good)]  # type: ignore[attr-defined]
-    held = {h.loan_id: h.reasons for h in result.held_back}  # type: ignore[attr-defined]
+    assert [r.base.consumer_account_number for r in parsed.records] == [str(good)]
+    held = {h.loan_id: h.reasons for h in result.held_back}
     assert set(held) == {nameless, yuan}
     assert "no Metro 2 identification" in held[nameless][0]
     assert any("the loan is in CNY" in reason for reason in held[yuan])
-    assert parsed.trailer.block_count == 3  # type: ignore[attr-defined]
+    assert parsed.trailer.block_count == 3
 
 
 def test_dispute_codes_xb_then_xh_or_xc(db: Database) -> None:
@@ -124,25 +128,25 @@ def test_dispute_codes_xb_then_xh_or_xc(db: Database) -> None:
     codes = [
         export(db, m)[1].records[0].base.compliance_condition_code
         for m in ("2026-01", "2026-02", "2026-03")
-    ]  # type: ignore[attr-defined]
+    ]
     assert codes == ["", "XB", "XB"]
     with db.transaction() as session:
         records.resolve_dispute(session, loan_id, dt.date(2026, 4, 2), consumer_disagrees=False)
         with pytest.raises(BureauInputError, match="no open dispute"):
             records.resolve_dispute(session, loan_id, dt.date(2026, 4, 3), consumer_disagrees=True)
-    assert export(db, "2026-04")[1].records[0].base.compliance_condition_code == "XH"  # type: ignore[attr-defined]
-    assert export(db, "2026-03")[1].records[0].base.compliance_condition_code == "XB"  # type: ignore[attr-defined]
+    assert export(db, "2026-04")[1].records[0].base.compliance_condition_code == "XH"
+    assert export(db, "2026-03")[1].records[0].base.compliance_condition_code == "XB"
 
 
 def test_a_correction_re_reports_a_past_month_as_the_journal_says_now(db: Database) -> None:
     loan_id, _ = usd_loan(db)
     set_day(db, dt.date(2026, 5, 1))
     _, before = export(db, "2026-03")
-    assert before.records[0].base.account_status == "71"  # type: ignore[attr-defined]
+    assert before.records[0].base.account_status == "71"
     # A payment of 15 February, found late, is posted with its own value date.
     loans.post_repayment(db, loan_id, amount=usd("1053.16"), value_date=dt.date(2026, 2, 15))
     _, corrected = export(db, "2026-03", loan_id=loan_id)
-    base = corrected.records[0].base  # type: ignore[attr-defined]
+    base = corrected.records[0].base
     assert (base.account_status, base.correction_indicator) == ("11", 1)
     assert base.date_of_first_delinquency is None
     with db.transaction() as session:
@@ -152,7 +156,8 @@ def test_a_correction_re_reports_a_past_month_as_the_journal_says_now(db: Databa
         records.delete_account(session, loan_id, "DA", "2026-03")
     assert decode_file(deleted.text).records[0].base.account_status == "DA"
     result, parsed = export(db, "2026-04")
-    assert parsed.records == () and result.not_reported == 1  # type: ignore[attr-defined]
+    assert parsed.records == ()
+    assert result.not_reported == 1
 
 
 def test_special_comment_and_collections_from_recorded_data(db: Database) -> None:
@@ -164,13 +169,14 @@ def test_special_comment_and_collections_from_recorded_data(db: Database) -> Non
         records.set_original_creditor(session, loan_id, "First Bank", 2)
     comments = [
         export(db, m)[1].records[0].base.special_comment for m in ("2026-02", "2026-03", "2026-04")
-    ]  # type: ignore[attr-defined]
+    ]
     assert comments == ["", "CP", ""]
     _, parsed = export(db, "2026-05")
-    record = parsed.records[0]  # type: ignore[attr-defined]
+    record = parsed.records[0]
     assert record.base.account_status == "93"
+    assert record.k1 is not None
     assert record.k1.original_creditor_name == "FIRST BANK"
-    assert parsed.trailer.total_k1_segments == 1  # type: ignore[attr-defined]
+    assert parsed.trailer.total_k1_segments == 1
     with db.transaction() as session, pytest.raises(BureauInputError, match="unknown kind"):
         records.add_comment(session, loan_id, "forgiven", dt.date(2026, 3, 1), None)
 
@@ -220,16 +226,16 @@ def test_bad_input_changes_nothing(db: Database) -> None:
                 social_security_number="123456789",
             ),
         )
-    with db.transaction() as session, pytest.raises(BureauInputError, match="already has"):
+    with db.transaction() as session:
         records.open_dispute(session, loan_id, dt.date(2026, 3, 1))
+    with db.transaction() as session, pytest.raises(BureauInputError, match="already has"):
         records.open_dispute(session, loan_id, dt.date(2026, 3, 2))
     with db.reading() as session:
         assert session.get(BureauAccount, loan_id) is None
+        assert len(session.scalars(select(BureauDispute)).all()) == 1
 
 
 def test_the_migration_matches_the_tables(db: Database) -> None:
-    import tenor.bureau.tables  # noqa: F401  (registers the tables on Base.metadata)
-
     with db.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         differences = compare_metadata(context, Base.metadata)
