@@ -107,13 +107,15 @@ def _write(
     if not out.parent.exists():
         _fail(f"--out {out}: the directory {out.parent} does not exist")
     db = open_database()
-    with database_errors(db.url), _domain_errors(), db.transaction() as session:
-        export: Export = build(session)
-        if after is not None:
-            after(session)
-        log_export(session, export, kind=kind, loan_id=loan_id)
-        out.write_text(export.text, encoding="utf-8")
-    db.dispose()
+    try:
+        with database_errors(db.url), _domain_errors(), db.transaction() as session:
+            export: Export = build(session)
+            if after is not None:
+                after(session)
+            log_export(session, export, kind=kind, loan_id=loan_id)
+            out.write_text(export.text, encoding="utf-8")
+    finally:
+        db.dispose()
     return export
 
 
@@ -196,10 +198,11 @@ def correct_command(
 
 def _save(write: Any) -> Any:
     db = open_database()
-    with database_errors(db.url), _domain_errors(), db.transaction() as session:
-        result = write(session)
-    db.dispose()
-    return result
+    try:
+        with database_errors(db.url), _domain_errors(), db.transaction() as session:
+            return write(session)
+    finally:
+        db.dispose()
 
 
 def furnisher_command(
