@@ -13,6 +13,7 @@ can feed :class:`MonthFacts` directly.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from dataclasses import dataclass
 
@@ -29,10 +30,11 @@ from tenor.core.account import (
     fold,
 )
 from tenor.core.bureau import MonthFacts, month_ends
+from tenor.core.delinquency import UnpaidInstallment, assess
 from tenor.core.money import Money
 from tenor.products import ProductConfig
 from tenor.store.codec import terms_from_json
-from tenor.store.journal import LoanBook, delinquency, load_events, load_loan
+from tenor.store.journal import LoanBook, load_events, load_loan
 
 #: Repayment channels that mean a guarantor paid (担保人代还) or assets did (以资抵债).
 GUARANTOR_CHANNELS = frozenset({"guarantor"})
@@ -81,6 +83,8 @@ def month_facts(
     terms = terms_from_json(book.loan.terms)
     rules = product.account_rules()
     kept = effective_events(events)
+    days = [event.value_date for event in kept]
+    policy = product.delinquency_policy()
     currency = book.loan.currency
     zero = Money.zero(currency)
     payments = [e for e in kept if isinstance(e, RepaymentReceived | Recovered)]
@@ -93,11 +97,17 @@ def month_facts(
         previous_prepaid = zero
         for end in month_ends(disbursed_on, through):
             first = end.replace(day=1)
-            if state is None or any(
-                previous_end is not None and previous_end < e.value_date <= end for e in kept
+            # A month without events leaves the state of the month before.
+            if state is None or bisect.bisect_right(days, end) > bisect.bisect_right(
+                days, previous_end or end
             ):
                 state = fold(terms, events, rules, as_of=end)
-            status = delinquency(state, product, end + dt.timedelta(days=1))
+            status = assess(
+                [UnpaidInstallment(item.due_date, item.unpaid) for item in state.installments],
+                end + dt.timedelta(days=1),
+                policy,
+                written_off=state.written_off_on is not None,
+            )
             in_month = [p for p in payments if first <= p.value_date <= end]
             balance = _balance(state, end)
             paid = [p for p in payments if p.value_date <= end]
