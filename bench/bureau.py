@@ -167,9 +167,8 @@ def main() -> None:
 
     count = len(book)
     month_count = len(histories[0].months)
-    print(
-        f"{count} loans, {month_count} month ends each; final statuses {dict(sorted(statuses.items()))}"
-    )
+    final = dict(sorted(statuses.items()))
+    print(f"{count} loans, {month_count} month ends each; final statuses {final}")
     for name, seconds in (
         ("baseline: one fold per loan", baseline),
         ("snapshots", snapshots),
