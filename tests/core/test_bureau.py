@@ -204,7 +204,7 @@ def test_a_file_round_trips_and_its_trailer_counts_statuses_and_segments() -> No
     ],
 )
 def test_a_value_that_does_not_fit_its_field_is_refused(
-    change: dict[str, str], message: str
+    change: dict[str, Any], message: str
 ) -> None:
     record = AccountRecord(base=base(consumer=dataclasses.replace(CONSUMER, **change)))
     with pytest.raises(BureauFormatError, match=message):
@@ -297,7 +297,7 @@ def test_months_before_opening_are_b_in_the_profile() -> None:
 
 def test_paid_off_while_late_is_13_rated_with_the_late_band_and_keeps_its_dofd() -> None:
     missed = month(1) + dt.timedelta(days=1)
-    closed = {"closed_on": month(3) - dt.timedelta(days=3), "balance": usd(0)}
+    closed: dict[str, Any] = {"closed_on": month(3) - dt.timedelta(days=3), "balance": usd(0)}
     result = metro2_months(
         [facts(0), facts(1), facts(2, 31, oldest_unpaid_due_date=missed), facts(3, **closed)]
     )
@@ -308,7 +308,7 @@ def test_paid_off_while_late_is_13_rated_with_the_late_band_and_keeps_its_dofd()
 
 
 def test_paid_off_while_current_is_13_rated_0_without_dofd() -> None:
-    closed = {"closed_on": month(2) - dt.timedelta(days=3), "balance": usd(0)}
+    closed: dict[str, Any] = {"closed_on": month(2) - dt.timedelta(days=3), "balance": usd(0)}
     last = metro2_months([facts(0), facts(1), facts(2, **closed)])[-1]
     assert (last.account_status, last.payment_rating, last.date_of_first_delinquency) == (
         "13",

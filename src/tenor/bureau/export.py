@@ -369,7 +369,6 @@ def metro2_export(
         reporter_name=source.name,
         reporter_address=source.address,
         reporter_telephone_number=int(source.telephone or 0),
-        transunion_program_identifier=source.identification_number[:10],
     )
     export.text = encode_file(header, records)
     export.records = len(records)
