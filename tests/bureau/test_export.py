@@ -158,6 +158,8 @@ def test_a_correction_re_reports_a_past_month_as_the_journal_says_now(db: Databa
     result, parsed = export(db, "2026-04")
     assert parsed.records == ()
     assert result.not_reported == 1
+    with db.transaction() as session, pytest.raises(BureauInputError, match="nothing to report"):
+        metro2_export(session, parse_month("2025-12"), NOW, loan_id=loan_id)
 
 
 def test_special_comment_and_collections_from_recorded_data(db: Database) -> None:

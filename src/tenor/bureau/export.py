@@ -124,6 +124,17 @@ def _check_month_ended(session: Session, end: dt.date) -> None:
         raise BureauInputError(f"the month {end:%Y-%m} has not ended: the business date is {today}")
 
 
+def _check_correction(export: Export, loan_id: int | None) -> None:
+    """A correction that would write no record is refused, with the reason."""
+    if loan_id is None or export.records:
+        return
+    if export.held_back:
+        raise BureauInputError(
+            f"loan {loan_id} cannot be reported: {'; '.join(export.held_back[0].reasons)}"
+        )
+    raise BureauInputError(f"loan {loan_id} has nothing to report for {export.month}")
+
+
 def _loan_rows(session: Session, loan_id: int | None) -> list[tuple[Loan, Borrower]]:
     statement = (
         select(Loan, Borrower)
@@ -356,6 +367,8 @@ def metro2_export(
                 records.append(record)
                 continue
         export.held_back.append(Held(loan.id, tuple(reasons)))
+    export.records = len(records)
+    _check_correction(export, loan_id)
     for record in records:
         problems = validate_base(record.base, end)
         if problems:
@@ -371,7 +384,6 @@ def metro2_export(
         reporter_telephone_number=int(source.telephone or 0),
     )
     export.text = encode_file(header, records)
-    export.records = len(records)
     for record in records:
         status = record.base.account_status
         export.status_counts[status] = export.status_counts.get(status, 0) + 1
@@ -491,6 +503,7 @@ def pboc_export(
         status = record["account_status"] or "-"
         export.status_counts[status] = export.status_counts.get(status, 0) + 1
     export.records = len(records)
+    _check_correction(export, loan_id)
     if as_csv:
         export.text = pboc_csv(records)
     else:
