@@ -421,7 +421,8 @@ def codes(
     assert result.eligible == (not result.reasons)
     assert (result.proposal is not None) == result.eligible
     for reason in result.reasons:
-        assert reason.zh and reason.en
+        assert reason.zh
+        assert reason.en
     return {reason.code for reason in result.reasons}
 
 

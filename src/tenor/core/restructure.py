@@ -338,7 +338,7 @@ def _settlement(terms: LoanTerms, where: Position, relief: Relief) -> Plan:
         raise ReliefError("a settlement's discount is a fraction between 0 and 1")
     zero = Money.zero(where.currency)
     principal = Money(where.principal, where.currency)
-    row = Installment(1, where.day, deadline, principal, zero, zero, zero)
+    row = Installment(1, where.start, deadline, principal, zero, zero, zero)
     forgiven = Money(where.overdue_charges, where.currency).scale(discount, Rounding.DOWN)
     return Plan((row,), forgive=forgiven.minor or None)
 
