@@ -575,3 +575,28 @@ def test_approval_above_the_policys_limit() -> None:
     policy = ReliefPolicy(EVERY_OPTION, always_approve=frozenset({Option.SETTLEMENT}))
     results = eligibility(loan, SCORED, policy, dt.date(2026, 4, 1))
     assert [r.option for r in results if r.needs_approval] == [Option.SETTLEMENT]
+
+
+@given(loans(), reliefs, st.integers(1, 100_00))
+def test_a_payment_backdated_before_a_restructuring_is_a_prepayment_of_it(
+    loan: tuple[LoanTerms, list[LoanEvent], dt.date], relief: Relief, amount: int
+) -> None:
+    terms, events, day = loan
+    try:
+        proposal = propose(terms, events, RULES, relief, day)
+    except ReliefError:
+        return
+    backdated = RepaymentReceived(
+        event_id="late-post", sequence=500, value_date=day, amount=Money(amount, "CNY")
+    )
+    before = fold(terms, [*events, backdated])
+    after = fold(terms, [*events, backdated, proposal.event])
+    capitalised = proposal.event.capitalised.minor
+    assert sum(i.principal.minor for i in after.installments) == (
+        terms.principal.minor + capitalised
+    )
+    assert sum(i.paid_minor for i in after.installments) + after.credit_balance.minor == (
+        after.repaid.minor
+    )
+    assert after.repaid == before.repaid
+    assert all(not i.unpaid.is_negative for i in after.installments)

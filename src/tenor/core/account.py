@@ -687,33 +687,41 @@ class _Book:
                 f"event {event.event_id}: new due dates must be in order and after {day}"
             )
         capitalised = self.minor(event.capitalised, event) if event.capitalised.minor else 0
-        # What the unsettled installments leave unpaid is taken off them and carried.
+        # Installments already due are closed at what was paid on them; what they leave
+        # unpaid is carried. Those not yet due are replaced: their principal and their kept
+        # charges are carried, and what was paid on them in advance pays the new ones.
         carried = [0, 0, 0, 0]
+        advance = 0
+        replaced: list[int] = []
         for index in range(start, len(self.numbers)):
-            unpaid, kept = self.unpaid[index], self.kept[index]
-            due = self.due_dates[index] <= day
+            owed, paid, waived = self.owed[index], self.paid[index], self.waived[index]
+            if self.due_dates[index] > day:
+                replaced.append(index)
+                advance += sum(paid)
+                for component in Component:
+                    if component in (Component.FEE, Component.INTEREST):
+                        kept = self.kept[index][component]
+                        carried[component] += max(kept - waived[component], 0)
+                    else:
+                        carried[component] += owed[component] - waived[component]
+                continue
             for component in Component:
-                left = unpaid[component]
-                if component in (Component.FEE, Component.INTEREST) and not due:
-                    # Scheduled interest and fees not yet due are what the new schedule
-                    # replaces; only charges kept on them move.
-                    carried[component] += min(left, kept[component])
-                else:
-                    carried[component] += left
-                self.owed[index][component] -= left
-                unpaid[component] = 0
+                carried[component] += self.unpaid[index][component]
+                owed[component] -= self.unpaid[index][component]
+                self.unpaid[index][component] = 0
             self.mark(index, day)
         scheduled = sum(item.principal.minor for item in event.installments)
         carried[Component.PRINCIPAL] += capitalised - scheduled
-        if carried[Component.PRINCIPAL] < 0:
-            raise EventError(
-                f"event {event.event_id}: the new schedule repays "
-                f"{Money(scheduled, self.currency)} of principal, more than the "
-                f"{Money(scheduled + carried[Component.PRINCIPAL], self.currency)} owed; the "
-                "loan changed since the restructuring was computed"
-            )
+        # A payment backdated before the restructuring can leave less principal owed than the
+        # new schedule repays: the excess comes off its last installments, as a prepayment.
+        excess = max(-carried[Component.PRINCIPAL], 0)
+        carried[Component.PRINCIPAL] = max(carried[Component.PRINCIPAL], 0)
         # Closed installments that ask for nothing go; the new ones follow the rest.
-        keep = [i for i in range(start, len(self.numbers)) if any(self.owed[i])]
+        keep = [
+            i
+            for i in range(start, len(self.numbers))
+            if i not in replaced and any(self.owed[i])
+        ]
         rows = [
             (
                 self.start_dates[i],
@@ -739,14 +747,19 @@ class _Book:
             self.settled_on.append(row[6])
         first_new = len(self.numbers)
         self.set_installments(first_new, event.installments)
+        for index in range(len(self.numbers) - 1, first_new - 1, -1):
+            cut = min(excess, self.owed[index][Component.PRINCIPAL])
+            self.owed[index][Component.PRINCIPAL] -= cut
+            self.unpaid[index][Component.PRINCIPAL] -= cut
+            excess -= cut
         carry = first_new + event.carry_from
         self.spread_carried(carry, carried, event.spread)
         if event.forgive is not None:
             self.forgive(carry, self.minor(event.forgive, event), event)
         for index in range(first_new, len(self.numbers)):
             self.mark(index, day)
-        if self.credit:
-            credit, self.credit = self.credit, 0
+        if self.credit or advance:
+            credit, self.credit = self.credit + advance, 0
             slices, rest = allocate_minor(
                 credit, self.unpaid, self.due_dates, day, self.rules.waterfall, first_new
             )

@@ -16,6 +16,7 @@ from typing import Any, Final
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tenor.actions.loans import ValueDateError
 from tenor.core.account import InstallmentState, LoanState, Reversed
 from tenor.core.errors import DomainError
 from tenor.core.money import Money
@@ -172,6 +173,12 @@ def evaluate(
         raise NotFoundError(f"loan {loan_id} is {book.loan.status}: there is nothing to relieve")
     on = day or book.business_date
     events = tuple(load_events(session, loan_id))
+    last = max((event.value_date for event in events), default=on)
+    if not last <= on <= book.business_date + dt.timedelta(days=366):
+        raise ValueDateError(
+            f"relief is computed on a date from the loan's last event ({last}) to a year after "
+            f"the business date {book.business_date}, not {on}"
+        )
     state = loan_state(session, book, events)
     version, document = current_policy(session, book.loan.product_id, book.loan.currency)
     policy = document.policy(state, on)
