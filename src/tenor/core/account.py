@@ -718,9 +718,7 @@ class _Book:
         carried[Component.PRINCIPAL] = max(carried[Component.PRINCIPAL], 0)
         # Closed installments that ask for nothing go; the new ones follow the rest.
         keep = [
-            i
-            for i in range(start, len(self.numbers))
-            if i not in replaced and any(self.owed[i])
+            i for i in range(start, len(self.numbers)) if i not in replaced and any(self.owed[i])
         ]
         rows = [
             (
