@@ -104,9 +104,14 @@ class Relief:
 
 
 class ReliefError(InvalidArgumentError):
-    """An option that cannot be computed for this loan (bad parameters, nothing to defer)."""
+    """An option that cannot be computed for this loan (bad parameters, nothing to defer);
+    ``zh`` says it in Chinese for the borrower."""
 
     code = "relief_not_possible"
+
+    def __init__(self, message: str, zh: str) -> None:
+        super().__init__(message)
+        self.zh = zh
 
 
 # ---------------------------------------------------------------------------------------------
@@ -135,7 +140,7 @@ def position(state: LoanState, day: dt.date) -> Position:
     """Where ``state`` stands on ``day`` for restructuring."""
     unsettled = [item for item in state.installments if not item.is_settled]
     if not unsettled or state.written_off_on is not None:
-        raise ReliefError("the loan has nothing left to restructure")
+        raise ReliefError("the loan has nothing left to restructure", "该笔贷款已无可重组的欠款")
     due = [item for item in unsettled if item.due_date <= day]
     ahead = tuple(item for item in unsettled if item.due_date > day)
     start, first_due = (ahead[0].start_date, ahead[0].due_date) if ahead else (day, None)
@@ -179,7 +184,9 @@ def _remainder(terms: LoanTerms, where: Position, principal: int, term: int) -> 
 def _count(relief: Relief, default: int | None = None) -> int:
     value = relief.installments if relief.installments is not None else default
     if value is None or isinstance(value, bool) or value < 1:
-        raise ReliefError(f"{relief.option} needs a number of installments of at least 1")
+        raise ReliefError(
+            f"{relief.option} needs a number of installments of at least 1", "需要至少1期"
+        )
     return value
 
 
@@ -238,7 +245,9 @@ def _extension(terms: LoanTerms, where: Position, relief: Relief) -> Plan:
 def _reamortisation(terms: LoanTerms, where: Position, relief: Relief) -> Plan:
     if relief.term is not None:
         if relief.term < 1:
-            raise ReliefError("re-amortisation needs a term of at least 1 installment")
+            raise ReliefError(
+                "re-amortisation needs a term of at least 1 installment", "新期限至少为1期"
+            )
         term = relief.term
     elif relief.installment_amount is not None:
         term = _term_for(terms, where, relief.installment_amount)
@@ -255,7 +264,10 @@ MAX_SEARCH_TERM: Final = 600
 def _term_for(terms: LoanTerms, where: Position, target: Money) -> int:
     """The fewest installments whose regular (first) installment is at most ``target``."""
     if target.currency != where.currency or not target.is_positive:
-        raise ReliefError(f"the target installment must be a positive amount in {where.currency}")
+        raise ReliefError(
+            f"the target installment must be a positive amount in {where.currency}",
+            f"目标月供须为大于零的{where.currency}金额",
+        )
 
     def first(term: int) -> int:
         rows = build_schedule(_remainder(terms, where, where.principal, term)).installments
@@ -265,7 +277,8 @@ def _term_for(terms: LoanTerms, where: Position, target: Money) -> int:
     if first(high) > target.minor:
         raise ReliefError(
             f"no term up to {MAX_SEARCH_TERM} installments brings the installment down to "
-            f"{target.format()}"
+            f"{target.format()}",
+            f"{MAX_SEARCH_TERM}期以内无法将月供降至{target.format()}",
         )
     while low < high:
         middle = (low + high) // 2
@@ -279,7 +292,9 @@ def _term_for(terms: LoanTerms, where: Position, target: Money) -> int:
 def _arrears_plan(terms: LoanTerms, where: Position, relief: Relief) -> Plan:
     months = _count(relief)
     if not where.overdue_principal and not where.overdue_charges:
-        raise ReliefError("nothing is overdue to put in an arrears plan")
+        raise ReliefError(
+            "nothing is overdue to put in an arrears plan", "没有逾期欠款，无需分期还欠"
+        )
     future = where.principal - where.overdue_principal
     if future:
         term = max(len(where.ahead), months)
@@ -307,16 +322,23 @@ def _lower_rate(terms: LoanTerms, where: Position, relief: Relief) -> Plan:
     term = max(len(where.ahead), 1)
     if periods >= term:
         raise ReliefError(
-            f"a lower rate for {periods} installments needs a longer loan: {term} are left"
+            f"a lower rate for {periods} installments needs a longer loan: {term} are left",
+            f"剩余{term}期，不足以享受{periods}期的优惠利率",
         )
     rate = relief.annual_rate
     if rate is None or not 0 <= rate < terms.annual_rate:
-        raise ReliefError(f"the lower rate must be below the loan's rate {terms.annual_rate}")
+        raise ReliefError(
+            f"the lower rate must be below the loan's rate {terms.annual_rate}",
+            "优惠利率须低于贷款原利率",
+        )
     base = _remainder(terms, where, where.principal, term)
     low = build_schedule(dataclasses.replace(base, annual_rate=rate)).installments
     balance = low[periods - 1].balance
     if not balance.is_positive:
-        raise ReliefError("the lower-rate installments already repay the whole principal")
+        raise ReliefError(
+            "the lower-rate installments already repay the whole principal",
+            "优惠利率期内已还清全部本金",
+        )
     rest = build_schedule(
         dataclasses.replace(
             base,
@@ -332,10 +354,14 @@ def _lower_rate(terms: LoanTerms, where: Position, relief: Relief) -> Plan:
 def _settlement(terms: LoanTerms, where: Position, relief: Relief) -> Plan:
     deadline = relief.deadline
     if deadline is None or deadline <= where.day:
-        raise ReliefError(f"a settlement needs a deadline after {where.day}")
+        raise ReliefError(
+            f"a settlement needs a deadline after {where.day}", f"结清期限须晚于{where.day}"
+        )
     discount = relief.discount or Decimal(0)
     if not 0 <= discount <= 1:
-        raise ReliefError("a settlement's discount is a fraction between 0 and 1")
+        raise ReliefError(
+            "a settlement's discount is a fraction between 0 and 1", "减免比例须在0到100%之间"
+        )
     zero = Money.zero(where.currency)
     principal = Money(where.principal, where.currency)
     row = Installment(1, where.start, deadline, principal, zero, zero, zero)
@@ -345,18 +371,25 @@ def _settlement(terms: LoanTerms, where: Position, relief: Relief) -> Plan:
 
 def _milestones(terms: LoanTerms, where: Position, relief: Relief) -> Plan:
     if terms.method is not Method.MILESTONE:
-        raise ReliefError("only a milestone loan is rescheduled from a progress report")
+        raise ReliefError(
+            "only a milestone loan is rescheduled from a progress report",
+            "只有按里程碑还款的贷款才能按进度报告调整",
+        )
     ahead = [item for item in where.ahead if item.unpaid_principal.is_positive]
     if not ahead or where.first_due is None:
-        raise ReliefError("no milestone is left ahead to reschedule")
+        raise ReliefError("no milestone is left ahead to reschedule", "没有待调整的里程碑")
     dates = relief.milestone_dates
     if len(dates) != len(ahead):
         raise ReliefError(
             f"the progress report must date each of the {len(ahead)} milestones still ahead, "
-            f"got {len(dates)} dates"
+            f"got {len(dates)} dates",
+            f"进度报告须为剩余的{len(ahead)}个里程碑各给出日期，收到{len(dates)}个",
         )
     if list(dates) != sorted(set(dates)) or dates[0] <= where.day:
-        raise ReliefError(f"milestone dates must rise and fall after {where.day}")
+        raise ReliefError(
+            f"milestone dates must rise and fall after {where.day}",
+            f"里程碑日期须递增且晚于{where.day}",
+        )
     names = [milestone.name for milestone in terms.milestones][-len(ahead) :]
     if len(names) < len(ahead):
         names = [f"milestone {number}" for number in range(1, len(ahead) + 1)]
@@ -408,7 +441,10 @@ def plan(terms: LoanTerms, state: LoanState, relief: Relief, day: dt.date) -> Pl
     schedule core's errors for terms it refuses.
     """
     if relief.option is not Option.MILESTONE_RESCHEDULE and terms.method is Method.MILESTONE:
-        raise ReliefError("a milestone loan is rescheduled from a progress report")
+        raise ReliefError(
+            "a milestone loan is rescheduled from a progress report",
+            "按里程碑还款的贷款须按进度报告调整",
+        )
     return _PLANNERS[relief.option](terms, position(state, day), relief)
 
 
@@ -486,8 +522,11 @@ class Proposal:
 
     @property
     def schedule(self) -> tuple[InstallmentState, ...]:
-        """The new installments: what is left to pay once the relief is applied."""
-        return tuple(item for item in self.after.installments if not item.is_settled)
+        """The installments ahead once the relief is applied (a holiday's empty ones too)."""
+        day = self.event.value_date
+        return tuple(
+            item for item in self.after.installments if item.due_date > day or not item.is_settled
+        )
 
 
 def propose(
@@ -832,12 +871,12 @@ def eligibility(
             proposal = propose(
                 loan.terms, loan.events, loan.rules, relief, day, watch_days=policy.watch_days
             )
+        except ReliefError as error:
+            reasons.append(Reason("option_not_possible", error.zh, error.message))
         except DomainError as error:
-            reasons.append(
-                Reason(
-                    "option_not_possible", f"此方案不适用于该笔贷款：{error.message}", error.message
-                )
-            )
+            # The schedule core refused the terms: its message is for staff; the borrower
+            # reads that the option does not fit this loan.
+            reasons.append(Reason("option_not_possible", "此方案不适用于该笔贷款", error.message))
         if proposal is not None and limits is not None:
             reasons.extend(_option_reasons(option, relief, limits, proposal, borrower, policy))
         eligible = not reasons
