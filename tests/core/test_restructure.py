@@ -8,7 +8,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tenor.core.account import (
@@ -43,6 +43,9 @@ from tenor.core.schedule import GraceTreatment, LoanTerms, Method, Milestone, bu
 
 START = dt.date(2026, 1, 15)
 RULES = AccountRules()
+#: Each example folds a loan three times: half the profile's examples keep the suite fast
+#: (HYPOTHESIS_PROFILE=thorough still runs 1,500).
+HALF = settings(max_examples=max(settings().max_examples // 2, 1))
 
 
 def cny(amount: str) -> Money:
@@ -292,6 +295,7 @@ def loans(draw: st.DrawFn) -> tuple[LoanTerms, list[LoanEvent], dt.date]:
     return terms, events, max(day, dt.date(2026, 3, 21))
 
 
+@HALF
 @given(loans(), reliefs)
 def test_every_option_reconciles_with_the_ledger_core(
     loan: tuple[LoanTerms, list[LoanEvent], dt.date], relief: Relief
@@ -332,6 +336,7 @@ def test_every_option_reconciles_with_the_ledger_core(
     assert fold(terms, [*events, proposal.event, reversal]) == before
 
 
+@HALF
 @given(loans(), reliefs, st.integers(1, 3))
 def test_the_fold_after_a_restructuring_is_a_fresh_fold_in_any_booking_order(
     loan: tuple[LoanTerms, list[LoanEvent], dt.date], relief: Relief, payments: int
@@ -577,6 +582,7 @@ def test_approval_above_the_policys_limit() -> None:
     assert [r.option for r in results if r.needs_approval] == [Option.SETTLEMENT]
 
 
+@HALF
 @given(loans(), reliefs, st.integers(1, 100_00))
 def test_a_payment_backdated_before_a_restructuring_is_a_prepayment_of_it(
     loan: tuple[LoanTerms, list[LoanEvent], dt.date], relief: Relief, amount: int

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import pytest
 from typer.testing import CliRunner
@@ -177,47 +177,45 @@ def test_the_workflow_step_by_step(db: Database, run: Any) -> None:
     assert "applied" in approved.output
 
 
-@pytest.mark.parametrize(
-    ("arguments", "message"),
-    [
-        (["options", "--loan", "x"], "--loan must be a whole number"),
-        (["options", "--loan", "999"], "loan 999 does not exist"),
-        (["options", "--loan", "{loan}", "--date", "2026-02-30"], "--date must be a real date"),
-        (["options", "--loan", "{loan}", "--date", "2020-01-01"], "relief is computed on a date"),
-        (["apply", "--loan", "{loan}", "--option", "holiday"], "--option must be one of"),
-        (
-            ["apply", "--loan", "{loan}", "--option", "deferral", "--installments", "two"],
-            "--installments must be a whole number",
-        ),
-        (["approve", "--offer", "1", "--approver", "nonsense"], "API key is unknown"),
-        (
-            [
-                "score",
-                "--borrower",
-                "{borrower}",
-                "--score",
-                "5000",
-                "--source",
-                "x",
-                "--as-of",
-                "2026-03-01",
-            ],
-            "between 0 and 1000",
-        ),
-    ],
-)
-def test_bad_input_is_one_line_and_changes_nothing(
-    db: Database, run: Any, arguments: list[str], message: str
-) -> None:
+BAD_INPUT: Final = [
+    (["options", "--loan", "x"], "--loan must be a whole number"),
+    (["options", "--loan", "999"], "loan 999 does not exist"),
+    (["options", "--loan", "{loan}", "--date", "2026-02-30"], "--date must be a real date"),
+    (["options", "--loan", "{loan}", "--date", "2020-01-01"], "relief is computed on a date"),
+    (["apply", "--loan", "{loan}", "--option", "holiday"], "--option must be one of"),
+    (
+        ["apply", "--loan", "{loan}", "--option", "deferral", "--installments", "two"],
+        "--installments must be a whole number",
+    ),
+    (["approve", "--offer", "1", "--approver", "nonsense"], "API key is unknown"),
+    (
+        [
+            "score",
+            "--borrower",
+            "{borrower}",
+            "--score",
+            "5000",
+            "--source",
+            "x",
+            "--as-of",
+            "2026-03-01",
+        ],
+        "between 0 and 1000",
+    ),
+]
+
+
+def test_bad_input_is_one_line_and_changes_nothing(db: Database, run: Any) -> None:
     loan_id, borrower_id, _ = loan(db)
     with db.reading() as session:
         before = session.query(JournalEntry).count()
     names = {"loan": loan_id, "borrower": borrower_id}
-    result = run(*[argument.format(**names) for argument in arguments])
-    assert result.exit_code == 2
-    lines = result.output.strip().splitlines()
-    assert len(lines) == 1
-    assert lines[0].startswith("error: ")
-    assert message in lines[0]
+    for arguments, message in BAD_INPUT:
+        result = run(*[argument.format(**names) for argument in arguments])
+        assert result.exit_code == 2, arguments
+        lines = result.output.strip().splitlines()
+        assert len(lines) == 1, result.output
+        assert lines[0].startswith("error: ")
+        assert message in lines[0]
     with db.reading() as session:
         assert session.query(JournalEntry).count() == before

@@ -355,6 +355,7 @@ def get_loan_relief(loan_id: Id, db: Db, who: Reader) -> dict[str, Any]:
     status_code=201,
     response_model=RequestOut,
     summary="Ask for relief",
+    responses=problem_responses(400),
 )
 def post_relief_request(
     loan_id: Id, body: RequestIn, db: Db, who: Requester, response: Response
@@ -404,6 +405,7 @@ def get_relief_request(request_id: Id, db: Db, who: Reader) -> dict[str, Any]:
     status_code=201,
     response_model=RequestOut,
     summary="Offer options on a request",
+    responses=problem_responses(400),
 )
 def post_relief_offers(request_id: Id, body: OffersIn, db: Db, who: Offerer) -> dict[str, Any]:
     """Offer the named options (with their parameters), or every one the loan qualifies for."""
@@ -447,6 +449,7 @@ def approve_relief_offer(offer_id: Id, db: Db, who: Approver) -> dict[str, Any]:
     status_code=201,
     response_model=CreditScoreOut,
     summary="Record a credit score",
+    responses=problem_responses(400),
 )
 def post_credit_score(borrower_id: Id, body: CreditScoreIn, db: Db, who: Scorer) -> dict[str, Any]:
     """A score from a bureau or a model (the risk capability records its champion's here)."""
@@ -489,6 +492,7 @@ def get_relief_policy(product_id: Id, db: Db, _who: ProductReader) -> dict[str, 
     "/products/{product_id}/relief-policy",
     response_model=PolicyOut,
     summary="Set a product's relief policy (a new version)",
+    responses=problem_responses(400),
 )
 def put_relief_policy(
     product_id: Id, body: ReliefPolicyDocument, db: Db, who: PolicyWriter
