@@ -537,9 +537,13 @@ def propose(
     day: dt.date,
     *,
     watch_days: int = 0,
+    before: LoanState | None = None,
 ) -> Proposal:
-    """``relief`` computed on the loan's journal, folded through the account core."""
-    before = fold(terms, events, rules)
+    """``relief`` computed on the loan's journal, folded through the account core.
+
+    ``before`` is the fold of ``events`` when the caller has it already.
+    """
+    before = before or fold(terms, events, rules)
     sequence = max((event.sequence for event in events), default=0) + 1
     event = restructuring(
         terms, before, relief, day, event_id="proposal", sequence=sequence, watch_days=watch_days
@@ -869,7 +873,13 @@ def eligibility(
         proposal = None
         try:
             proposal = propose(
-                loan.terms, loan.events, loan.rules, relief, day, watch_days=policy.watch_days
+                loan.terms,
+                loan.events,
+                loan.rules,
+                relief,
+                day,
+                watch_days=policy.watch_days,
+                before=state,
             )
         except ReliefError as error:
             reasons.append(Reason("option_not_possible", error.zh, error.message))
