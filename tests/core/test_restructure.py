@@ -119,7 +119,7 @@ def test_a_deferral_is_the_schedule_cores_moratorium() -> None:
         (i.due_date, i.principal, i.interest) for i in expected.installments
     ]
     assert proposal.event.capitalised == expected.capitalised_interest
-    assert proposal.proposed.term == 4  # the holiday asks for nothing
+    assert proposal.proposed.term == 6  # two holiday installments, then four
     assert proposal.proposed.last_due_date == dt.date(2026, 9, 15)
 
 

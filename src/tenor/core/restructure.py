@@ -484,7 +484,8 @@ class ScheduleSummary:
     """What a borrower compares: the installment, the term, and what it costs from here.
 
     ``installment`` is the regular one: the median of what the installments ahead ask for
-    (a holiday's empty installments and a first one carrying arrears do not make it).
+    (a holiday's empty installments and a first one carrying arrears do not make it); ``term``
+    counts the installments left, overdue ones and a holiday's included.
     """
 
     installment: Money
@@ -497,13 +498,14 @@ class ScheduleSummary:
 def summary(state: LoanState, day: dt.date) -> ScheduleSummary:
     """The unsettled part of ``state``'s schedule, from ``day`` on."""
     unsettled = [item for item in state.installments if not item.is_settled]
+    remaining = [item for item in state.installments if item.due_date > day or not item.is_settled]
     ahead = [item for item in unsettled if item.due_date > day] or unsettled
     amounts = sorted(item.unpaid_minor for item in ahead if item.unpaid_minor)
     regular = amounts[(len(amounts) - 1) // 2] if amounts else 0
     return ScheduleSummary(
         installment=Money(regular, state.currency),
-        term=len(unsettled),
-        last_due_date=unsettled[-1].due_date if unsettled else None,
+        term=len(remaining),
+        last_due_date=remaining[-1].due_date if remaining else None,
         total_interest=Money.sum((item.unpaid_interest for item in unsettled), state.currency),
         total_cost=Money.sum((item.unpaid for item in unsettled), state.currency),
     )
