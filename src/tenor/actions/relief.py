@@ -364,20 +364,16 @@ def restructure(
             raise ApprovalRequiredError(
                 f"{relief.option.value} on loan {loan_id} needs a second person's approval"
             )
-    accept_offer(db, offer_id, actor=maker)
-    if approver is not None:
-        with db.reading() as session:
-            status = _offer(session, offer_id).status
-        if status == "accepted":
-            return approve_offer(db, offer_id, approver=approver)
-        with db.transaction() as session:
-            row = _offer(session, offer_id)
-            row.approved_by = approver
-            row.approved_at = utc_now()
-            session.flush()
-            session.expunge(row)
-            return row
-    with db.reading() as session:
+    accepted = accept_offer(db, offer_id, actor=maker)
+    if approver is None:
+        return accepted
+    if accepted.status == "accepted":
+        return approve_offer(db, offer_id, approver=approver)
+    # Applied without needing approval: the second person's name is kept all the same.
+    with db.transaction() as session:
         row = _offer(session, offer_id)
+        row.approved_by = approver
+        row.approved_at = utc_now()
+        session.flush()
         session.expunge(row)
         return row
