@@ -37,6 +37,7 @@ from tenor.store.codec import event_payload, terms_from_json
 from tenor.store.database import Database
 from tenor.store.journal import (
     LoanBook,
+    LoanNotActiveError,
     NotFoundError,
     Slot,
     append_in,
@@ -151,7 +152,7 @@ def request_relief(
         raise InvalidArgumentError(f"channel must be one of {', '.join(CHANNELS)}, not {channel!r}")
     book = load_loan(session, loan_id)
     if book.loan.status not in ("active", "overpaid"):
-        raise InvalidArgumentError(
+        raise LoanNotActiveError(
             f"loan {loan_id} is {book.loan.status}; only a loan being repaid can get relief"
         )
     for amount in (monthly_income, monthly_debt):

@@ -38,7 +38,7 @@ from tenor.relief.tables import CreditScore, ReliefOffer, ReliefPolicyRow, Relie
 from tenor.store.codec import event_payload, terms_from_json
 from tenor.store.journal import (
     LoanBook,
-    NotFoundError,
+    LoanNotActiveError,
     delinquency,
     load_events,
     load_loan,
@@ -170,7 +170,9 @@ def evaluate(
     """Every option for the loan on ``day`` (default: the business date) under its policy."""
     book = load_loan(session, loan_id)
     if book.loan.status not in ("active", "overpaid"):
-        raise NotFoundError(f"loan {loan_id} is {book.loan.status}: there is nothing to relieve")
+        raise LoanNotActiveError(
+            f"loan {loan_id} is {book.loan.status}; only a loan being repaid can get relief"
+        )
     on = day or book.business_date
     events = tuple(load_events(session, loan_id))
     last = max((event.value_date for event in events), default=on)

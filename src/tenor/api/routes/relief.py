@@ -56,7 +56,9 @@ from tenor.store.database import Database
 from tenor.store.journal import NotFoundError, load_loan
 from tenor.store.models import Product
 
-router = APIRouter(prefix="/v1", tags=["relief"], responses=problem_responses(401, 403, 404, 422))
+router = APIRouter(
+    prefix="/v1", tags=["relief"], responses=problem_responses(401, 403, 404, 409, 422)
+)
 
 Db = Annotated[Database, Depends(database)]
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
