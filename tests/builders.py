@@ -6,12 +6,14 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from tenor.actions import loans
+from tenor.actions import loans, relief
 from tenor.core.money import Money
+from tenor.core.restructure import Option
 from tenor.products import ProductConfig
+from tenor.relief.workflow import relief_from_json
 from tenor.store.database import Database
 from tenor.store.journal import set_business_date
-from tenor.store.models import Borrower, Product
+from tenor.store.models import Borrower, Loan, Product
 
 START = dt.date(2026, 1, 15)
 
@@ -61,3 +63,26 @@ def seed_loan(
     if disburse:
         loans.disburse(db, loan_id, value_date=START)
     return loan_id
+
+
+def seed_relief(db: Database, loan_id: int, options: dict[str, Any]) -> tuple[int, list[int]]:
+    """A credit score for the loan's borrower and a staff request offering ``options``
+    (option name to parameters); the request's id and its offers' ids."""
+    with db.transaction() as session:
+        loan = session.get(Loan, loan_id)
+        assert loan is not None
+        relief.record_credit_score(
+            session,
+            borrower_id=loan.borrower_id,
+            score=700,
+            source="bureau",
+            as_of=START,
+            actor="key:seed",
+        )
+        request = relief.request_relief(session, loan_id=loan_id, channel="staff", actor="key:seed")
+        chosen = {
+            Option(name): relief_from_json({"option": name, **parameters}, "CNY")
+            for name, parameters in options.items()
+        }
+        offers = relief.make_offers(session, request_id=request.id, actor="key:seed", chosen=chosen)
+        return request.id, [offer.id for offer in offers]

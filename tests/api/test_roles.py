@@ -11,11 +11,13 @@ from typing import Any, Final, NamedTuple
 
 import pytest
 
+from tenor.actions import relief
 from tenor.actions.borrowers import update_contact_preferences
 from tenor.api import roles
 from tenor.api.roles import PERMISSIONS, Permission, Role
 from tenor.store.reads import mask
 from tests.api.conftest import Api, Book, seed_book
+from tests.builders import seed_relief
 
 ROLES: Final = [role.value for role in Role]
 PAY = {"amount": "10", "currency": "CNY", "value_date": "2026-02-15"}
@@ -46,6 +48,8 @@ ADMIN_WRITE = (201, 403, 403, 403, 403, 403)
 PRODUCT = {"code": "p2", "name": "P2", "config": {"currency": "CNY", "annual_rate_percent": "9"}}
 OPT_OUT = {"opt_outs": ["voice"]}
 WAIVER = {**PAY, "component": "penalty", "value_date": "2026-02-25"}
+SCORE = {"score": 700, "source": "bureau", "as_of": "2026-02-01"}
+POLICY = {"currency": "CNY", "min_credit_score": 650}
 
 TABLE: Final = [
     # borrowers
@@ -71,6 +75,21 @@ TABLE: Final = [
     Row("GET", "/v1/loans/{la}/journal", None, ALL_READ),
     Row("GET", "/v1/loans/{lb}/journal", None, OTHERS_READ),
     Row("GET", "/v1/loans", None, (200, 200, 200, 200, 200, 200)),
+    # relief, before servicing changes the loans it was offered on: {request} and {offer} are
+    # loan A's (a term extension, open); {approval} is loan B's settlement, accepted and
+    # waiting for a second person
+    Row("GET", "/v1/loans/{la}/relief/options", None, ALL_READ),
+    Row("GET", "/v1/loans/{lb}/relief/options", None, OTHERS_READ),
+    Row("GET", "/v1/loans/{la}/relief", None, ALL_READ),
+    Row("GET", "/v1/relief/requests/{request}", None, ALL_READ),
+    Row("POST", "/v1/relief/requests/{request}/offers", {}, (201, 201, 201, 403, 403, 403)),
+    Row("POST", "/v1/relief/offers/{offer}/accept", None, (200, 403, 200, 403, 403, 200)),
+    Row("POST", "/v1/relief/offers/{approval}/approve", None, (200, 200, 403, 403, 403, 403)),
+    Row("POST", "/v1/loans/{la}/relief/requests", {}, (201, 403, 201, 403, 403, 201)),
+    Row("POST", "/v1/loans/{lb}/relief/requests", {}, (201, 403, 201, 403, 403, 404)),
+    Row("POST", "/v1/borrowers/{a}/credit-scores", SCORE, (201, 201, 403, 403, 403, 403)),
+    Row("GET", "/v1/products/{product}/relief-policy", None, (200, 200, 200, 403, 200, 403)),
+    Row("PUT", "/v1/products/{product}/relief-policy", POLICY, (200, 200, 403, 403, 403, 403)),
     # servicing: a borrower's key is refused (403) before its scope is looked at
     Row("POST", "/v1/loans/{la}/repayments", PAY, (201, 403, 201, 404, 403, 403)),
     Row("POST", "/v1/loans/{lb}/repayments", PAY, (201, 403, 201, 404, 403, 403)),
@@ -90,6 +109,11 @@ def _key(api: Api, role: str, book: Book) -> dict[str, str]:
 @pytest.mark.parametrize("role", ROLES)
 def test_role_matrix(api: Api, role: str) -> None:
     book = seed_book(api.db)
+    request, (offer,) = seed_relief(api.db, book.loan_a, {"term-extension": {"installments": 2}})
+    _, (approval,) = seed_relief(
+        api.db, book.loan_b, {"settlement": {"discount_percent": "0", "deadline": "2026-04-30"}}
+    )
+    relief.accept_offer(api.db, approval, actor="key:seed")
     names = {
         "a": book.borrower_a,
         "b": book.borrower_b,
@@ -99,6 +123,9 @@ def test_role_matrix(api: Api, role: str) -> None:
         "approved": book.approved,
         "event": book.repayment_a,
         "product": book.product_id,
+        "request": request,
+        "offer": offer,
+        "approval": approval,
     }
     headers = _key(api, role, book)
     wrong: list[str] = []
@@ -138,6 +165,9 @@ def test_the_table_covers_every_operation(api: Api) -> None:
         "{approved}": "{loan_id}",
         "{event}": "{event_id}",
         "{product}": "{product_id}",
+        "{request}": "{request_id}",
+        "{offer}": "{offer_id}",
+        "{approval}": "{offer_id}",
     }
     for old, new in renames.items():
         normalised = {(method, path.replace(old, new)) for method, path in normalised}

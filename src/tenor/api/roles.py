@@ -14,6 +14,12 @@ loans:read                yes    yes   yes        scope   yes      own
 loans:originate           yes    -     -          -       -        -
 loans:repay               yes    -     yes        scope   -        -
 loans:adjust              yes    -     -          -       -        -
+relief:request            yes    -     yes        -       -        own
+relief:offer              yes    yes   yes        -       -        -
+relief:accept             yes    -     yes        -       -        own
+relief:approve            yes    yes   -          -       -        -
+relief:policy             yes    yes   -          -       -        -
+credit-scores:write       yes    yes   -          -       -        -
 ========================  =====  ====  =========  ======  =======  ========
 
 - ``borrowers:contact`` is ``PATCH /v1/borrowers/{id}/contact-preferences``: a collector records
@@ -21,6 +27,11 @@ loans:adjust              yes    -     -          -       -        -
 - ``loans:originate`` is creating, approving and disbursing a loan; ``loans:repay`` is posting
   a repayment (a collector records money collected in the field); ``loans:adjust`` is reversals,
   charges and waivers, which change what a borrower owes and stay with admins.
+- ``relief:*`` is the relief workflow (``tenor.api.routes.relief``): a borrower asks for relief
+  and accepts an offer on their own loans, a collector does both for them and makes offers;
+  approving an accepted offer (maker-checker: never by whoever requested, offered or accepted
+  it) and setting products' relief policies stay with risk officers and admins, who also record
+  credit scores (``credit-scores:write``).
 - risk officers read the whole book and maintain products; auditors read everything and never
   write (every write answers 403).
 
@@ -70,19 +81,47 @@ class Permission(StrEnum):
     ORIGINATE_LOANS = "loans:originate"
     POST_REPAYMENTS = "loans:repay"
     ADJUST_LOANS = "loans:adjust"
+    REQUEST_RELIEF = "relief:request"
+    OFFER_RELIEF = "relief:offer"
+    ACCEPT_RELIEF = "relief:accept"
+    APPROVE_RELIEF = "relief:approve"
+    WRITE_RELIEF_POLICY = "relief:policy"
+    WRITE_CREDIT_SCORES = "credit-scores:write"
 
 
 P = Permission
 
 PERMISSIONS: Final[dict[Role, frozenset[Permission]]] = {
     Role.ADMIN: frozenset(Permission),
-    Role.RISK: frozenset({P.READ_BORROWERS, P.READ_PRODUCTS, P.WRITE_PRODUCTS, P.READ_LOANS}),
+    Role.RISK: frozenset(
+        {
+            P.READ_BORROWERS,
+            P.READ_PRODUCTS,
+            P.WRITE_PRODUCTS,
+            P.READ_LOANS,
+            P.OFFER_RELIEF,
+            P.APPROVE_RELIEF,
+            P.WRITE_RELIEF_POLICY,
+            P.WRITE_CREDIT_SCORES,
+        }
+    ),
     Role.COLLECTOR: frozenset(
-        {P.READ_BORROWERS, P.UPDATE_CONTACTS, P.READ_PRODUCTS, P.READ_LOANS, P.POST_REPAYMENTS}
+        {
+            P.READ_BORROWERS,
+            P.UPDATE_CONTACTS,
+            P.READ_PRODUCTS,
+            P.READ_LOANS,
+            P.POST_REPAYMENTS,
+            P.REQUEST_RELIEF,
+            P.OFFER_RELIEF,
+            P.ACCEPT_RELIEF,
+        }
     ),
     Role.AGENCY: frozenset({P.READ_BORROWERS, P.UPDATE_CONTACTS, P.READ_LOANS, P.POST_REPAYMENTS}),
     Role.AUDITOR: frozenset({P.READ_BORROWERS, P.READ_PRODUCTS, P.READ_LOANS}),
-    Role.BORROWER: frozenset({P.READ_BORROWERS, P.UPDATE_CONTACTS, P.READ_LOANS}),
+    Role.BORROWER: frozenset(
+        {P.READ_BORROWERS, P.UPDATE_CONTACTS, P.READ_LOANS, P.REQUEST_RELIEF, P.ACCEPT_RELIEF}
+    ),
 }
 
 

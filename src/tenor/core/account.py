@@ -26,7 +26,7 @@ from tenor.core.allocation import (
     allocate_minor,
 )
 from tenor.core.errors import EventError, InvalidArgumentError
-from tenor.core.money import Money, Rounding
+from tenor.core.money import Money, Rounding, allocate
 from tenor.core.schedule import Installment, LoanTerms, Method, build_schedule
 
 
@@ -169,6 +169,33 @@ class ClassificationChanged(Event):
     days_past_due: int
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Restructured(Event):
+    """Relief for a borrower in trouble: a new schedule from ``value_date`` on.
+
+    Every installment still unsettled on the value date is closed at what was paid on it, and
+    ``installments`` (computed by :mod:`tenor.core.restructure` with the schedule core) follow.
+    What the closed installments still asked for and the new schedule does not hold (interest,
+    fees and charges already due, charges on later installments, overdue principal that
+    ``installments`` leave out) is carried onto ``spread`` new installments from the one at
+    index ``carry_from`` (after a payment holiday, say), in equal parts by largest remainder.
+    ``capitalised`` is interest the new schedule adds to the principal; ``forgive`` is forgiven
+    from the carried charges, fees and interest (in that order), as a settlement's discount.
+    ``option`` names the relief, and ``watch_days`` how long the loan stays flagged for
+    classification afterwards.
+
+    Reversing the event restores the account exactly: the fold simply replays without it.
+    """
+
+    option: str
+    installments: tuple[Installment, ...]
+    capitalised: Money
+    spread: int = 1
+    carry_from: int = 0
+    forgive: Money | None = None
+    watch_days: int = 0
+
+
 LoanEvent = (
     Disbursed
     | RepaymentReceived
@@ -179,6 +206,7 @@ LoanEvent = (
     | Recovered
     | BucketChanged
     | ClassificationChanged
+    | Restructured
 )
 
 
@@ -302,6 +330,10 @@ class LoanState:
     recovered: Money
     written_off_on: dt.date | None = None
     disbursed_on: dt.date | None = None
+    #: The value dates of the restructurings in force, oldest first.
+    restructured_on: tuple[dt.date, ...] = ()
+    #: The last day of the latest restructuring's watch period.
+    watch_until: dt.date | None = None
 
     def _unpaid_sum(self, name: str, on: dt.date | None, *, strictly_before: bool) -> Money:
         total = 0
@@ -374,6 +406,8 @@ class _Book:
     written_off: int = 0
     recovered: int = 0
     written_off_on: dt.date | None = None
+    restructured_on: list[dt.date] = field(default_factory=list)
+    watch_until: dt.date | None = None
 
     def minor(self, amount: Money, event: Event) -> int:
         if amount.currency != self.currency:
@@ -505,6 +539,11 @@ class _Book:
                 f"a {self.terms.method} schedule follows its agreed steps and cannot be "
                 "re-amortised; restructure the loan instead"
             )
+        if self.restructured_on:
+            raise EventError(
+                "a restructured loan follows its agreed relief schedule and cannot be "
+                "re-amortised; restructure it again instead"
+            )
         if any(any(row) for row in self.waived[start:]):
             raise EventError(
                 "installments with waivers cannot be re-amortised; reverse the waiver first"
@@ -561,8 +600,10 @@ class _Book:
         count = len(self.due_dates)
         current = bisect.bisect_left(self.due_dates, event.value_date)
         # Under a prepayment policy, only what is due up to the current installment is paid
-        # in the ordinary way; the rest goes to principal.
-        limit = count if policy is OverpaymentPolicy.CREDIT_BALANCE else min(current + 1, count)
+        # in the ordinary way; the rest goes to principal. A restructured loan keeps its relief
+        # schedule: money beyond it pays later installments in advance.
+        in_advance = policy is OverpaymentPolicy.CREDIT_BALANCE or bool(self.restructured_on)
+        limit = count if in_advance else min(current + 1, count)
         slices, rest = allocate_minor(
             amount,
             self.unpaid[:limit],
@@ -641,6 +682,148 @@ class _Book:
             else:
                 low = middle + 1
         return low
+
+    def restructure(self, event: Restructured) -> None:
+        """Close what is unsettled at what was paid on it and follow the relief schedule."""
+        day = event.value_date
+        if self.written_off_on is not None:
+            raise EventError(f"event {event.event_id}: a written-off loan is not restructured")
+        if not self.numbers:
+            raise EventError(f"event {event.event_id}: the loan has not been disbursed")
+        start = self.first_open
+        if start >= len(self.numbers):
+            raise EventError(f"event {event.event_id}: nothing is left to restructure")
+        if not event.installments:
+            raise EventError(f"event {event.event_id}: a restructuring needs installments")
+        if event.carry_from < 0 or not 1 <= event.spread <= (
+            len(event.installments) - event.carry_from
+        ):
+            raise EventError(
+                f"event {event.event_id}: carries over {event.spread} installments from index "
+                f"{event.carry_from}, the new schedule has {len(event.installments)}"
+            )
+        if event.watch_days < 0:
+            raise EventError(f"event {event.event_id}: a watch period cannot be negative")
+        for item in event.installments:
+            for amount in (item.principal, item.interest, item.fee):
+                if amount.currency != self.currency or amount.is_negative:
+                    raise EventError(
+                        f"event {event.event_id}: an installment amount {amount} is not a "
+                        f"non-negative amount in {self.currency}"
+                    )
+        dates = [item.due_date for item in event.installments]
+        if dates != sorted(dates) or dates[0] <= day:
+            raise EventError(
+                f"event {event.event_id}: new due dates must be in order and after {day}"
+            )
+        capitalised = self.minor(event.capitalised, event) if event.capitalised.minor else 0
+        # Installments already due are closed at what was paid on them; what they leave
+        # unpaid is carried. Those not yet due are replaced: their principal and their kept
+        # charges are carried, and what was paid on them in advance pays the new ones.
+        carried = [0, 0, 0, 0]
+        advance = 0
+        replaced: list[int] = []
+        for index in range(start, len(self.numbers)):
+            owed, paid, waived = self.owed[index], self.paid[index], self.waived[index]
+            if self.due_dates[index] > day:
+                replaced.append(index)
+                advance += sum(paid)
+                for component in Component:
+                    if component in (Component.FEE, Component.INTEREST):
+                        kept = self.kept[index][component]
+                        carried[component] += max(kept - waived[component], 0)
+                    else:
+                        carried[component] += owed[component] - waived[component]
+                continue
+            for component in Component:
+                carried[component] += self.unpaid[index][component]
+                owed[component] -= self.unpaid[index][component]
+                self.unpaid[index][component] = 0
+            self.mark(index, day)
+        scheduled = sum(item.principal.minor for item in event.installments)
+        carried[Component.PRINCIPAL] += capitalised - scheduled
+        # A payment backdated before the restructuring can leave less principal owed than the
+        # new schedule repays: the excess comes off its last installments, as a prepayment.
+        excess = max(-carried[Component.PRINCIPAL], 0)
+        carried[Component.PRINCIPAL] = max(carried[Component.PRINCIPAL], 0)
+        # Closed installments that ask for nothing go; the new ones follow the rest.
+        keep = [
+            i for i in range(start, len(self.numbers)) if i not in replaced and any(self.owed[i])
+        ]
+        rows = [
+            (
+                self.start_dates[i],
+                self.due_dates[i],
+                self.owed[i],
+                self.paid[i],
+                self.waived[i],
+                self.kept[i],
+                self.settled_on[i],
+            )
+            for i in keep
+        ]
+        self.set_installments(start, ())
+        for row in rows:
+            self.numbers.append(len(self.numbers) + 1)
+            self.start_dates.append(row[0])
+            self.due_dates.append(row[1])
+            self.owed.append(row[2])
+            self.paid.append(row[3])
+            self.waived.append(row[4])
+            self.unpaid.append([0, 0, 0, 0])
+            self.kept.append(row[5])
+            self.settled_on.append(row[6])
+        first_new = len(self.numbers)
+        self.set_installments(first_new, event.installments)
+        for index in range(len(self.numbers) - 1, first_new - 1, -1):
+            cut = min(excess, self.owed[index][Component.PRINCIPAL])
+            self.owed[index][Component.PRINCIPAL] -= cut
+            self.unpaid[index][Component.PRINCIPAL] -= cut
+            excess -= cut
+        carry = first_new + event.carry_from
+        self.spread_carried(carry, carried, event.spread)
+        if event.forgive is not None:
+            self.forgive(carry, self.minor(event.forgive, event), event)
+        for index in range(first_new, len(self.numbers)):
+            self.mark(index, day)
+        if self.credit or advance:
+            credit, self.credit = self.credit + advance, 0
+            slices, rest = allocate_minor(
+                credit, self.unpaid, self.due_dates, day, self.rules.waterfall, first_new
+            )
+            for index, component, part in slices:
+                self.credit_installment(index, component, part)
+                self.mark(index, day)
+            self.credit = rest
+        self.restructured_on.append(day)
+        self.watch_until = day + dt.timedelta(days=event.watch_days)
+
+    def spread_carried(self, start: int, carried: Sequence[int], spread: int) -> None:
+        """Add the carried amounts to installments ``start`` .. ``start + spread - 1``."""
+        for component in Component:
+            if not carried[component]:
+                continue
+            parts = allocate(Money(carried[component], self.currency), [1] * spread)
+            for offset, part in enumerate(parts):
+                if component is Component.PRINCIPAL:
+                    self.owed[start + offset][component] += part.minor
+                    self.unpaid[start + offset][component] += part.minor
+                else:
+                    self.keep(start + offset, component, part.minor)
+
+    def forgive(self, index: int, amount: int, event: Event) -> None:
+        """Waive ``amount`` of installment ``index``: penalties, then fees, then interest."""
+        left = amount
+        for component in (Component.PENALTY, Component.FEE, Component.INTEREST):
+            part = min(left, self.unpaid[index][component])
+            self.unpaid[index][component] -= part
+            self.waived[index][component] += part
+            left -= part
+        if left:
+            raise EventError(
+                f"event {event.event_id}: forgives {Money(amount, self.currency)}, more than "
+                "the charges, fees and interest the settlement carries"
+            )
 
     def charge(self, event: ChargeApplied) -> None:
         amount = self.minor(event.amount, event)
@@ -786,6 +969,8 @@ class _Book:
             recovered=money(self.recovered),
             written_off_on=self.written_off_on,
             disbursed_on=self.disbursed_on,
+            restructured_on=tuple(self.restructured_on),
+            watch_until=self.watch_until,
         )
 
 
@@ -861,4 +1046,6 @@ def fold(
                 book.write_off(event)
             case Recovered():
                 book.recover(event)
+            case Restructured():
+                book.restructure(event)
     return book.state(as_of)

@@ -574,7 +574,11 @@ def assess(
     watchlist: bool = False,
     written_off: bool = False,
 ) -> DelinquencyStatus:
-    """DPD, bucket, five-level class, IFRS 9 stage and overdue amount of one loan."""
+    """DPD, bucket, five-level class, IFRS 9 stage and overdue amount of one loan.
+
+    ``restructured`` is data the caller passes: true while a restructured loan is under watch
+    (:func:`tenor.core.restructure.under_watch`), which keeps it at least 关注 and stage 2.
+    """
     currency = policy.tolerance.currency
     installments = _in_currency(unpaid, currency)
     oldest = oldest_past_due_date(installments, business_date, policy.tolerance)

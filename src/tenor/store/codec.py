@@ -19,6 +19,7 @@ from tenor.core.account import (
     LoanEvent,
     Recovered,
     RepaymentReceived,
+    Restructured,
     Reversed,
     Waived,
     WrittenOff,
@@ -26,7 +27,14 @@ from tenor.core.account import (
 from tenor.core.allocation import Component
 from tenor.core.calendar import BusinessDayConvention, DayCount, Frequency, HolidayCalendar
 from tenor.core.money import Money, Rounding
-from tenor.core.schedule import GraceTreatment, InterestMethod, LoanTerms, Method, Milestone
+from tenor.core.schedule import (
+    GraceTreatment,
+    Installment,
+    InterestMethod,
+    LoanTerms,
+    Method,
+    Milestone,
+)
 
 EVENT_KINDS: dict[type[LoanEvent], str] = {
     Disbursed: "disbursed",
@@ -38,6 +46,7 @@ EVENT_KINDS: dict[type[LoanEvent], str] = {
     Recovered: "recovered",
     BucketChanged: "bucket-changed",
     ClassificationChanged: "classification-changed",
+    Restructured: "restructured",
 }
 
 
@@ -181,6 +190,40 @@ def event_payload(event: LoanEvent) -> dict[str, Any]:
                 "to_stage": event.to_stage,
                 "days_past_due": event.days_past_due,
             }
+        case Restructured():
+            return {
+                "option": event.option,
+                "installments": [_installment_to_json(item) for item in event.installments],
+                "capitalised": money_to_json(event.capitalised),
+                "spread": event.spread,
+                "carry_from": event.carry_from,
+                "forgive": _optional_money(event.forgive),
+                "watch_days": event.watch_days,
+            }
+
+
+def _installment_to_json(item: Installment) -> dict[str, Any]:
+    return {
+        "number": item.number,
+        "start_date": item.start_date.isoformat(),
+        "due_date": item.due_date.isoformat(),
+        "principal": money_to_json(item.principal),
+        "interest": money_to_json(item.interest),
+        "fee": money_to_json(item.fee),
+        "balance": money_to_json(item.balance),
+    }
+
+
+def _installment_from_json(document: dict[str, Any]) -> Installment:
+    return Installment(
+        number=int(document["number"]),
+        start_date=dt.date.fromisoformat(document["start_date"]),
+        due_date=dt.date.fromisoformat(document["due_date"]),
+        principal=money_from_json(document["principal"]),
+        interest=money_from_json(document["interest"]),
+        fee=money_from_json(document["fee"]),
+        balance=money_from_json(document["balance"]),
+    )
 
 
 def event_from_record(
@@ -232,5 +275,17 @@ def event_from_record(
             from_stage=payload.get("from_stage"),
             to_stage=int(payload["to_stage"]),
             days_past_due=int(payload["days_past_due"]),
+        )
+    if kind == "restructured":
+        forgive = payload.get("forgive")
+        return Restructured(
+            **common,
+            option=payload["option"],
+            installments=tuple(_installment_from_json(item) for item in payload["installments"]),
+            capitalised=money_from_json(payload["capitalised"]),
+            spread=int(payload["spread"]),
+            carry_from=int(payload["carry_from"]),
+            forgive=None if forgive is None else money_from_json(forgive),
+            watch_days=int(payload["watch_days"]),
         )
     raise ValueError(f"unknown journal event kind {kind!r}")

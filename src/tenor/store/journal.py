@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from tenor.core.account import LoanEvent, LoanState, fold
 from tenor.core.delinquency import DelinquencyStatus, UnpaidInstallment, assess
 from tenor.core.errors import DomainError
+from tenor.core.restructure import under_watch
 from tenor.products import ProductConfig
 from tenor.store.codec import EVENT_KINDS, event_from_record, event_payload, terms_from_json
 from tenor.store.database import Database, is_postgres
@@ -228,11 +229,16 @@ def loan_state(session: Session, book: LoanBook, events: Sequence[LoanEvent]) ->
 
 
 def delinquency(state: LoanState, product: ProductConfig, day: dt.date) -> DelinquencyStatus:
-    """Days past due, bucket, class and stage of a loan state on business date ``day``."""
+    """Days past due, bucket, class and stage of a loan state on business date ``day``.
+
+    A restructured loan under watch (:func:`tenor.core.restructure.under_watch`) is at least
+    关注 and IFRS 9 stage 2.
+    """
     return assess(
         [UnpaidInstallment(item.due_date, item.unpaid) for item in state.installments],
         day,
         product.delinquency_policy(),
+        restructured=under_watch(state, day),
         written_off=state.written_off_on is not None,
     )
 
