@@ -14,6 +14,7 @@ loans:read                yes    yes   yes        scope   yes      own
 loans:originate           yes    -     -          -       -        -
 loans:repay               yes    -     yes        scope   -        -
 loans:adjust              yes    -     -          -       -        -
+audit:read                yes    yes   yes        yes     yes      yes
 ========================  =====  ====  =========  ======  =======  ========
 
 - ``borrowers:contact`` is ``PATCH /v1/borrowers/{id}/contact-preferences``: a collector records
@@ -21,6 +22,9 @@ loans:adjust              yes    -     -          -       -        -
 - ``loans:originate`` is creating, approving and disbursing a loan; ``loans:repay`` is posting
   a repayment (a collector records money collected in the field); ``loans:adjust`` is reversals,
   charges and waivers, which change what a borrower owes and stay with admins.
+- ``audit:read`` is the transparency log's tree heads and consistency proofs: sizes, hashes and
+  signatures, for everyone to check; an inclusion proof or a receipt names an event and needs
+  ``loans:read`` in the loan's scope.
 - risk officers read the whole book and maintain products; auditors read everything and never
   write (every write answers 403).
 
@@ -70,19 +74,31 @@ class Permission(StrEnum):
     ORIGINATE_LOANS = "loans:originate"
     POST_REPAYMENTS = "loans:repay"
     ADJUST_LOANS = "loans:adjust"
+    READ_AUDIT = "audit:read"
 
 
 P = Permission
 
 PERMISSIONS: Final[dict[Role, frozenset[Permission]]] = {
     Role.ADMIN: frozenset(Permission),
-    Role.RISK: frozenset({P.READ_BORROWERS, P.READ_PRODUCTS, P.WRITE_PRODUCTS, P.READ_LOANS}),
-    Role.COLLECTOR: frozenset(
-        {P.READ_BORROWERS, P.UPDATE_CONTACTS, P.READ_PRODUCTS, P.READ_LOANS, P.POST_REPAYMENTS}
+    Role.RISK: frozenset(
+        {P.READ_BORROWERS, P.READ_PRODUCTS, P.WRITE_PRODUCTS, P.READ_LOANS, P.READ_AUDIT}
     ),
-    Role.AGENCY: frozenset({P.READ_BORROWERS, P.UPDATE_CONTACTS, P.READ_LOANS, P.POST_REPAYMENTS}),
-    Role.AUDITOR: frozenset({P.READ_BORROWERS, P.READ_PRODUCTS, P.READ_LOANS}),
-    Role.BORROWER: frozenset({P.READ_BORROWERS, P.UPDATE_CONTACTS, P.READ_LOANS}),
+    Role.COLLECTOR: frozenset(
+        {
+            P.READ_BORROWERS,
+            P.UPDATE_CONTACTS,
+            P.READ_PRODUCTS,
+            P.READ_LOANS,
+            P.POST_REPAYMENTS,
+            P.READ_AUDIT,
+        }
+    ),
+    Role.AGENCY: frozenset(
+        {P.READ_BORROWERS, P.UPDATE_CONTACTS, P.READ_LOANS, P.POST_REPAYMENTS, P.READ_AUDIT}
+    ),
+    Role.AUDITOR: frozenset({P.READ_BORROWERS, P.READ_PRODUCTS, P.READ_LOANS, P.READ_AUDIT}),
+    Role.BORROWER: frozenset({P.READ_BORROWERS, P.UPDATE_CONTACTS, P.READ_LOANS, P.READ_AUDIT}),
 }
 
 
