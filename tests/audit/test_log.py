@@ -12,7 +12,6 @@ from sqlalchemy import MetaData, func, select, text
 
 from tenor.actions.apikeys import create_api_key, revoke_api_key
 from tenor.actions.products import create_product
-from tenor.audit import tables
 from tenor.audit.keys import Signer
 from tenor.audit.log import (
     consistency_proof,
@@ -27,7 +26,7 @@ from tenor.audit.tables import AuditLeaf, AuditNode
 from tenor.audit.verify import Report, verify_log
 from tenor.store.database import Database
 from tenor.store.migrate import upgrade
-from tenor.store.models import JournalEntry
+from tenor.store.models import Base, JournalEntry
 from tests.audit.conftest import another_loan, post, sign, small_book
 from tests.builders import consumer_product, seed_loan
 
@@ -327,7 +326,7 @@ def test_migrating_an_older_book_logs_its_events_in_journal_order(
 
 def test_the_migration_creates_exactly_the_audit_tables(db: Database) -> None:
     ours = MetaData()
-    for table in tables.Base.metadata.sorted_tables:
+    for table in Base.metadata.sorted_tables:
         if table.name.startswith("audit_"):
             table.to_metadata(ours)
     assert len(ours.tables) == 4
