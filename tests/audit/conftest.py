@@ -14,6 +14,9 @@ from tenor.audit.log import sign_tree_head
 from tenor.core.money import Money
 from tenor.store.database import Database
 from tenor.store.models import Loan
+
+# The API tests' fixtures: an app over `db`, a seeded book, cheap key hashes.
+from tests.api.conftest import api, book, cheap_key_hashes  # noqa: F401
 from tests.builders import START, seed_loan
 
 #: When the tests' tree heads are signed.

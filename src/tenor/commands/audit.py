@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Final
 
@@ -25,6 +27,8 @@ from tenor.commands.opening import database_errors, open_database
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    from tenor.store.database import Database
 
 #: Exit status of ``verify`` and ``verify-receipt`` when the log or receipt does not hold.
 DOES_NOT_HOLD: Final = 1
@@ -38,6 +42,17 @@ KeyOption = Annotated[
         metavar="PATH",
     ),
 ]
+
+
+@contextmanager
+def _book() -> Iterator[Database]:
+    """The database, closed when the command is done (tests run commands in process)."""
+    db = open_database()
+    try:
+        with database_errors(db.url):
+            yield db
+    finally:
+        db.dispose()
 
 
 def _print_json(document: Any) -> None:
@@ -95,8 +110,7 @@ def register(app: typer.Typer) -> None:
 
         with domain_errors():
             signer = load_signer(key)
-        db = open_database()
-        with database_errors(db.url), db.transaction() as session:
+        with _book() as db, db.transaction() as session:
             head = tree_head_document(sign_tree_head(session, signer, dt.datetime.now(dt.UTC)))
         if json_output:
             _print_json(head)
@@ -114,8 +128,7 @@ def register(app: typer.Typer) -> None:
         """List signed tree heads, newest first."""
         from tenor.audit.log import tree_head_document, tree_heads
 
-        db = open_database()
-        with database_errors(db.url), db.reading() as session:
+        with _book() as db, db.reading() as session:
             heads = [tree_head_document(head) for head in tree_heads(session, limit=limit)]
         if json_output:
             _print_json({"tree_heads": heads})
@@ -156,8 +169,7 @@ def register(app: typer.Typer) -> None:
                 key = load_signer().public_key
             else:
                 key = None
-        db = open_database()
-        with database_errors(db.url), db.transaction() as session:
+        with _book() as db, db.transaction() as session:
             report = verify_log(session, key)
         if json_output:
             _print_json(report.document())
@@ -184,8 +196,7 @@ def register(app: typer.Typer) -> None:
         from tenor.audit.receipts import build_receipt
         from tenor.cli import domain_errors, fail
 
-        db = open_database()
-        with domain_errors(), database_errors(db.url), db.reading() as session:
+        with domain_errors(), _book() as db, db.reading() as session:
             document = build_receipt(session, event_id.strip())
         text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
         if out is None:
