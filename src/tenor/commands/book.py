@@ -130,6 +130,7 @@ def _empty(db: Database) -> Database:
     every Tenor table emptied (the schema stays)."""
     from sqlalchemy import delete
 
+    import tenor.audit.tables  # noqa: F401 - the log's tables, emptied with the journal
     from tenor.store.database import Database
     from tenor.store.models import Base
 
