@@ -31,7 +31,7 @@ def book_url(db: Database, monkeypatch: pytest.MonkeyPatch) -> Database:
 def test_sign_verify_and_a_receipt_checked_with_no_database(
     book_url: Database, key_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _, _, paid = small_book(book_url)
+    first, _, paid = small_book(book_url)
     status, out, err = tenor("audit", "sign", "--json")
     assert status == 0, err
     assert json.loads(out)["tree_size"] == 5
@@ -39,6 +39,9 @@ def test_sign_verify_and_a_receipt_checked_with_no_database(
     assert (status, err) == (0, "")
     assert out.strip().endswith("1 signed tree heads: holds")
     receipt = tmp_path / "receipt.json"
+    status, out, err = tenor("audit", "receipt", "--loan", str(first))
+    assert status == 0, err
+    assert json.loads(out)["event"]["event_id"] == paid[2]
     status, out, err = tenor("audit", "receipt", paid[0], "--out", str(receipt))
     assert status == 0, err
     public = tmp_path / "tenor-audit.pub"
@@ -97,6 +100,8 @@ def test_bad_input_is_one_line_and_exit_2(
     assert status == 2
     assert err.startswith("error: no audit signing key at")
     assert len(err.strip().splitlines()) == 1
+    status, _, err = tenor("audit", "receipt")
+    assert (status, err.strip()) == (2, "error: give either EVENT or --loan ID")
     status, _, err = tenor("audit", "receipt", "no-such-event")
     assert (status, err.strip()) == (2, "error: event no-such-event does not exist")
     status, _, err = tenor("audit", "receipt", "not json", "--out", "x")

@@ -187,16 +187,40 @@ def register(app: typer.Typer) -> None:
 
     @audit.command("receipt")
     def receipt(
-        event_id: Annotated[str, typer.Argument(help="The journal event's id.", metavar="EVENT")],
+        event_id: Annotated[
+            str | None,
+            typer.Argument(help="The journal event's id.", metavar="[EVENT]"),
+        ] = None,
+        loan: Annotated[
+            int | None,
+            typer.Option(help="Instead of EVENT: the loan's latest repayment.", metavar="ID"),
+        ] = None,
         out: Annotated[
             Path | None, typer.Option(help="Write it to this file.", metavar="FILE")
         ] = None,
     ) -> None:
         """Export the receipt of an event: the event, its leaf, its proof, a signed tree head."""
+        from sqlalchemy import select
+
         from tenor.audit.receipts import build_receipt
         from tenor.cli import domain_errors, fail
+        from tenor.store.models import JournalEntry
 
+        if (event_id is None) == (loan is None):
+            fail("give either EVENT or --loan ID")
         with domain_errors(), _book() as db, db.reading() as session:
+            if event_id is None:
+                event_id = session.scalar(
+                    select(JournalEntry.event_id)
+                    .where(
+                        JournalEntry.loan_id == loan,
+                        JournalEntry.kind == "repayment-received",
+                    )
+                    .order_by(JournalEntry.sequence.desc())
+                    .limit(1)
+                )
+                if event_id is None:
+                    fail(f"--loan {loan} has no repayment")
             document = build_receipt(session, event_id.strip())
         text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
         if out is None:
