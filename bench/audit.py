@@ -200,6 +200,7 @@ def main() -> None:
     parser.add_argument("--leaves", type=int, default=10_000_000)
     parser.add_argument("--samples", type=int, default=500)
     parser.add_argument("--skip-posting", action="store_true")
+    parser.add_argument("--skip-proofs", action="store_true")
     arguments = parser.parse_args()
     print(f"Transparency log on this machine ({os.cpu_count()} cores)")
     if not arguments.skip_posting:
@@ -209,6 +210,8 @@ def main() -> None:
             f"  posting with the log: {on:6.0f} repayments/s, without: {off:6.0f}"
             f"  (log on / off = {on / off:.0%})"
         )
+    if arguments.skip_proofs:
+        return
     url = fresh_database("tenor_bench_audit_proofs")
     began = time.perf_counter()
     build_log(url, arguments.leaves)
