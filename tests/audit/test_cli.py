@@ -117,6 +117,8 @@ def test_bad_input_is_one_line_and_exit_2(
     key = tmp_path / "key.pem"
     assert tenor("audit", "keygen", "--key", str(key))[0] == 0
     assert key.stat().st_mode & 0o777 == 0o600
+    assert repr(load_signer(key)).startswith("Signer(fingerprint=")
+    assert key.read_text() not in repr(load_signer(key))
     status, _, err = tenor("audit", "keygen", "--key", str(key))
     assert (status, err.strip()) == (2, f"error: {key} already exists; it is not overwritten")
 

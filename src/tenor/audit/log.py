@@ -31,6 +31,7 @@ inclusion or consistency proof is two indexed reads of O(log n) rows, never a re
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, cast
@@ -83,8 +84,44 @@ class NotInLogError(DomainError):
     code = "not_found"
 
 
+#: Integers JSON carries exactly (RFC 8785 refuses larger ones).
+_SAFE_INTEGER: Final = 2**53 - 1
+
+
+def _plain(value: Any) -> bool:
+    """Whether ``value`` holds only what the standard library encodes as RFC 8785 does.
+
+    Strings, integers in the safe range, booleans, null, lists, and objects with ASCII keys
+    (UTF-16 and code point order agree on them): no floats, whose shortest form differs.
+    """
+    if value is None or isinstance(value, str | bool):
+        return True
+    if isinstance(value, int):
+        return -_SAFE_INTEGER <= value <= _SAFE_INTEGER
+    if isinstance(value, dict):
+        return all(
+            isinstance(key, str) and key.isascii() and _plain(item) for key, item in value.items()
+        )
+    if isinstance(value, list | tuple):
+        return all(_plain(item) for item in value)
+    return False
+
+
 def canonical(document: Any) -> bytes:
-    """The RFC 8785 (JCS) canonical JSON of ``document``."""
+    """The RFC 8785 (JCS) canonical JSON of ``document``.
+
+    Journal leaves are plain documents, for which :func:`json.dumps` with sorted keys and no
+    whitespace is byte for byte RFC 8785 (a property test holds it to ``rfc8785``) at a
+    fraction of the pure-Python encoder's cost on the posting path; anything else goes through
+    ``rfc8785``.
+    """
+    if _plain(document):
+        try:
+            return json.dumps(
+                document, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+            ).encode()
+        except UnicodeEncodeError:
+            pass  # a lone surrogate: rfc8785 says what is wrong with it
     return rfc8785.dumps(document)
 
 
