@@ -22,6 +22,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tenor.audit.changes import log_api_key
 from tenor.core.errors import InvalidArgumentError
 from tenor.store.journal import NotFoundError
 from tenor.store.models import ApiKey, Borrower, utc_now
@@ -83,6 +84,7 @@ def create_api_key(
     )
     session.add(row)
     session.flush()
+    log_api_key(session, row, "created")
     return row, plaintext
 
 
@@ -115,4 +117,5 @@ def revoke_api_key(session: Session, key_or_prefix: str) -> ApiKey:
     if row.revoked_at is None:
         row.revoked_at = utc_now()
         session.flush()
+        log_api_key(session, row, "revoked")
     return row

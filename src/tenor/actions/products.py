@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from tenor.audit.changes import log_product
 from tenor.core.errors import InvalidArgumentError
 from tenor.products import ProductConfig
 from tenor.store.models import Product
@@ -24,4 +25,5 @@ def create_product(session: Session, *, code: str, name: str, config: ProductCon
     )
     session.add(product)
     session.flush()
+    log_product(session, product)
     return product

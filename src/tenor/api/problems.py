@@ -87,6 +87,8 @@ STATUS_BY_CODE: Final[dict[str, int]] = {
     "unauthorized": 401,
     "forbidden": 403,
     "idempotency_key_required": 400,
+    "receipt_not_ready": 409,
+    "log_mismatch": 409,
 }
 
 #: Validation error types raised by Tenor's own field validators, which become the code.

@@ -20,6 +20,7 @@ relief:accept             yes    -     yes        -       -        own
 relief:approve            yes    yes   -          -       -        -
 relief:policy             yes    yes   -          -       -        -
 credit-scores:write       yes    yes   -          -       -        -
+audit:read                yes    yes   yes        yes     yes      yes
 ========================  =====  ====  =========  ======  =======  ========
 
 - ``borrowers:contact`` is ``PATCH /v1/borrowers/{id}/contact-preferences``: a collector records
@@ -32,6 +33,9 @@ credit-scores:write       yes    yes   -          -       -        -
   approving an accepted offer (maker-checker: never by whoever requested, offered or accepted
   it) and setting products' relief policies stay with risk officers and admins, who also record
   credit scores (``credit-scores:write``).
+- ``audit:read`` is the transparency log's tree heads and consistency proofs: sizes, hashes and
+  signatures, for everyone to check; an inclusion proof or a receipt names an event and needs
+  ``loans:read`` in the loan's scope.
 - risk officers read the whole book and maintain products; auditors read everything and never
   write (every write answers 403).
 
@@ -87,6 +91,7 @@ class Permission(StrEnum):
     APPROVE_RELIEF = "relief:approve"
     WRITE_RELIEF_POLICY = "relief:policy"
     WRITE_CREDIT_SCORES = "credit-scores:write"
+    READ_AUDIT = "audit:read"
 
 
 P = Permission
@@ -103,6 +108,7 @@ PERMISSIONS: Final[dict[Role, frozenset[Permission]]] = {
             P.APPROVE_RELIEF,
             P.WRITE_RELIEF_POLICY,
             P.WRITE_CREDIT_SCORES,
+            P.READ_AUDIT,
         }
     ),
     Role.COLLECTOR: frozenset(
@@ -115,12 +121,22 @@ PERMISSIONS: Final[dict[Role, frozenset[Permission]]] = {
             P.REQUEST_RELIEF,
             P.OFFER_RELIEF,
             P.ACCEPT_RELIEF,
+            P.READ_AUDIT,
         }
     ),
-    Role.AGENCY: frozenset({P.READ_BORROWERS, P.UPDATE_CONTACTS, P.READ_LOANS, P.POST_REPAYMENTS}),
-    Role.AUDITOR: frozenset({P.READ_BORROWERS, P.READ_PRODUCTS, P.READ_LOANS}),
+    Role.AGENCY: frozenset(
+        {P.READ_BORROWERS, P.UPDATE_CONTACTS, P.READ_LOANS, P.POST_REPAYMENTS, P.READ_AUDIT}
+    ),
+    Role.AUDITOR: frozenset({P.READ_BORROWERS, P.READ_PRODUCTS, P.READ_LOANS, P.READ_AUDIT}),
     Role.BORROWER: frozenset(
-        {P.READ_BORROWERS, P.UPDATE_CONTACTS, P.READ_LOANS, P.REQUEST_RELIEF, P.ACCEPT_RELIEF}
+        {
+            P.READ_BORROWERS,
+            P.UPDATE_CONTACTS,
+            P.READ_LOANS,
+            P.REQUEST_RELIEF,
+            P.ACCEPT_RELIEF,
+            P.READ_AUDIT,
+        }
     ),
 }
 

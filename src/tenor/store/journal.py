@@ -20,6 +20,7 @@ from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from tenor.audit.log import insert_event
 from tenor.core.account import LoanEvent, LoanState, fold
 from tenor.core.delinquency import DelinquencyStatus, UnpaidInstallment, assess
 from tenor.core.errors import DomainError
@@ -126,7 +127,6 @@ _LOAN = (
     .where(_LOANS.c.id == bindparam("loan_id"))
 )
 _LOAN_LOCKED = _LOAN.with_for_update(of=_LOANS)
-_INSERT_EVENT = insert(_JOURNAL).returning(_JOURNAL.c.id)
 _SET_STATUS = (
     update(_LOANS).where(_LOANS.c.id == bindparam("b_id")).values(status=bindparam("status"))
 )
@@ -497,8 +497,9 @@ def append_in(
     after = loan_state(session, book, [*events, event])
     _remember_folded(book, event, len(events) + 1, after)
     connection = session.connection()
-    journal_id = connection.execute(
-        _INSERT_EVENT,
+    # The transparency log queues the event's leaf with the row, in this transaction.
+    journal_id = insert_event(
+        connection,
         {
             "event_id": event_id,
             "loan_id": loan_id,
@@ -511,7 +512,7 @@ def append_in(
             "actor": actor,
             "recorded_at": utc_now(),
         },
-    ).scalar_one()
+    )
     status = loan_status(book, after)
     if is_postgres(connection.engine):
         # The row lock taken above already serialises writers to this loan.
