@@ -31,7 +31,10 @@ from typing import Any, Final
 
 import polars as pl
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
+from tenor.audit.keys import key_path, load_signer
+from tenor.audit.log import sign_tree_head
 from tenor.batch import portfolio, sqlbook, step
 from tenor.batch.policies import policy_frame
 from tenor.batch.sqlbook import CloseRun
@@ -390,6 +393,16 @@ def contextmanager_or_none(dask: bool, scheduler: str | None) -> Iterator[Any]:
         yield client
 
 
+def _sign_tree_head(session: Session) -> None:
+    """Sign the transparency log's tree head at the end of the day, when the book has a key.
+
+    Without a key file (``tenor audit keygen``) the log still records every event; its heads
+    are then signed on demand.
+    """
+    if key_path().exists():
+        sign_tree_head(session, load_signer(), utc_now())
+
+
 def _close_day(
     db: Database,
     day: dt.date,
@@ -428,6 +441,7 @@ def _close_day(
         assert row is not None
         if row.finished_at is None:
             row.finished_at = utc_now()
+            _sign_tree_head(session)
         row.totals = result.totals()
         set_business_date(session, day + dt.timedelta(days=1))
     result.seconds = time.perf_counter() - began

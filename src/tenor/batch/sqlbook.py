@@ -43,6 +43,7 @@ from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
+from tenor.audit.log import insert_events
 from tenor.batch import step
 from tenor.batch.tables import (
     CloseAction,
@@ -408,10 +409,9 @@ def close_event_id(loan_id: int, day: dt.date, kind: str) -> str:
 def insert_close_events(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
     """Insert the close's journal rows: the one place the close writes to the journal.
 
-    (A hook for whatever must see every journal row, such as the transparency log.)
+    The transparency log queues a leaf for each row in the same transaction.
     """
-    if rows:
-        connection.execute(insert(_JOURNAL), list(rows))
+    insert_events(connection, rows)
 
 
 @dataclass(frozen=True, slots=True)
