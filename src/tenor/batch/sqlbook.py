@@ -52,9 +52,16 @@ from tenor.batch.tables import (
     CloseProgress,
     CloseState,
 )
-from tenor.core.account import BucketChanged, ChargeApplied, ChargeKind, ClassificationChanged
+from tenor.core.account import (
+    BucketChanged,
+    ChargeApplied,
+    ChargeKind,
+    ClassificationChanged,
+    Restructured,
+)
 from tenor.core.account import LoanEvent as CoreEvent
 from tenor.core.money import Money
+from tenor.core.restructure import under_watch
 from tenor.store.codec import EVENT_KINDS, event_payload
 from tenor.store.journal import (
     load_events,
@@ -171,6 +178,28 @@ def _reminder_dates(day: dt.date, offsets: Sequence[int]) -> list[dt.date]:
     return sorted({day - dt.timedelta(days=offset) for offset in offsets})
 
 
+def watch_periods(session: Session, touched: Sequence[int], opening: dt.date) -> dict[int, dt.date]:
+    """The watch period's end of each touched loan restructured and flagged on ``opening``.
+
+    Only loans with a ``restructured`` event are folded. A loan still flagged after its watch
+    period (an installment due in it was paid late: :func:`tenor.core.restructure.under_watch`)
+    is given ``opening`` itself, so that every close looks at it again until the flag clears.
+    """
+    restructured = session.scalars(
+        select(_JOURNAL.c.loan_id)
+        .where(_JOURNAL.c.loan_id.in_(bindparam("ids", expanding=True)))
+        .where(_JOURNAL.c.kind == EVENT_KINDS[Restructured])
+        .distinct(),
+        {"ids": list(touched)},
+    ).all()
+    periods: dict[int, dt.date] = {}
+    for loan_id in restructured:
+        state = loan_state(session, load_loan(session, loan_id), load_events(session, loan_id))
+        if under_watch(state, opening) and state.watch_until is not None:
+            periods[loan_id] = max(state.watch_until, opening)
+    return periods
+
+
 def load_partition(
     session: Session,
     day: dt.date,
@@ -207,9 +236,12 @@ def load_partition(
             {"ids": list(touched)},
         ).all()
         accounts = {row[0]: (row[7], row[8], row[2]) for row in loan_rows}
+        watched = watch_periods(session, touched, day + dt.timedelta(days=1))
         loans = _frame(
-            # No watch periods yet: the column waits for early warning to set it.
-            ((row[0], row[1], row[2] == "written-off", None, *row[3:7]) for row in loan_rows),
+            (
+                (row[0], row[1], row[2] == "written-off", watched.get(row[0]), *row[3:7])
+                for row in loan_rows
+            ),
             step.LOAN_SCHEMA,
         )
         installments = _installments(session, connection, touched)
