@@ -258,21 +258,28 @@ def _run_local(
     run: CloseRun,
     pending: list[int],
     policies: pl.DataFrame,
-    workers: int,
+    pool: ProcessPoolExecutor | None,
     report: Callable[[sqlbook.PartitionCounts], None],
 ) -> None:
-    if workers <= 1 or len(pending) <= 1:
+    if pool is None or len(pending) <= 1:
         for number in pending:
             report(close_one_partition(db, run, number, policies))
+        return
+    futures = [pool.submit(_worker_partition, db.url, run, number, policies) for number in pending]
+    for future in _completed(futures):
+        report(future.result())
+
+
+@contextmanager
+def _process_pool(workers: int) -> Iterator[ProcessPoolExecutor | None]:
+    """Worker processes kept for the whole close (each starts once), or None for one process."""
+    if workers <= 1:
+        yield None
         return
     # spawn, not fork: a forked child would share the parent's pooled connections.
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures = [
-            pool.submit(_worker_partition, db.url, run, number, policies) for number in pending
-        ]
-        for future in _completed(futures):
-            report(future.result())
+        yield pool
 
 
 def _completed(futures: list[Future[Any]]) -> Iterator[Future[Any]]:
@@ -373,10 +380,13 @@ def close_book(
     if not days:
         return result
     policies = load_policies(db)
-    with contextmanager_or_none(engine == "dask", scheduler) as client:
+    with (
+        contextmanager_or_none(engine == "dask", scheduler) as client,
+        _process_pool(workers if engine == "local" else 1) as pool,
+    ):
         for day in days:
             result.closed.append(
-                _close_day(db, day, policies, workers, client, partition_size, on_day, on_partition)
+                _close_day(db, day, policies, pool, client, partition_size, on_day, on_partition)
             )
             result.business_date = day + dt.timedelta(days=1)
     result.seconds = time.perf_counter() - began
@@ -407,7 +417,7 @@ def _close_day(
     db: Database,
     day: dt.date,
     policies: pl.DataFrame,
-    workers: int,
+    pool: ProcessPoolExecutor | None,
     client: Any,
     partition_size: int,
     on_day: Callable[[CloseRun, int], None] | None,
@@ -434,7 +444,7 @@ def _close_day(
     if client is not None:
         _run_dask(db, run, pending, policies, client, report)
     else:
-        _run_local(db, run, pending, policies, workers, report)
+        _run_local(db, run, pending, policies, pool, report)
     with db.transaction() as session:
         portfolio.write_end_of_day(session, day)
         row = session.get(CloseDay, day)

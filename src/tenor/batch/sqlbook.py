@@ -17,6 +17,7 @@ that a close killed at any point and run again skips exactly the partitions that
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import uuid
 from collections.abc import Iterable, Sequence
@@ -322,10 +323,11 @@ def book_penalties(
     The step charges the penalty base the previous close left, but a payment during the day
     may have settled the installment it names. A penalty lands on the oldest installment still
     unpaid and due (else the oldest unpaid; else, on a loan paid off today, the last), so that
-    a paid installment is not reopened. The loans charged are then stepped again with the
-    penalty in their installments (and no base left to charge), so that their days past due,
-    bucket and class count it, as a fold of the journal does. Returns the outputs and the
-    installments after the day's charges.
+    a paid installment is not reopened. Days past due, bucket and class must count the
+    penalty, as a fold of the journal does: when it lands on an installment already past due
+    on a loan with no arrears tolerance, they cannot move, and only the overdue amount grows;
+    any other loan charged is stepped again with the penalty in its installments (and no base
+    left to charge). Returns the outputs and the installments after the day's charges.
     """
     penalties = outputs.penalties
     installments = loaded.inputs.installments
@@ -336,7 +338,7 @@ def book_penalties(
         installments.join(charged, on="loan_id", how="semi")
         .sort("loan_id", pl.col("due_date") > day, "due_date", "number")
         .group_by("loan_id", maintain_order=True)
-        .agg(pl.col("number").first().alias("target"))
+        .agg(pl.col("number").first().alias("target"), pl.col("due_date").first())
     )
     fallback = loaded.last_installments.select("loan_id", pl.col("number").alias("last"))
     penalties = (
@@ -363,10 +365,36 @@ def book_penalties(
         .select(list(step.INSTALLMENT_SCHEMA))
         .sort("loan_id", "number")
     )
+    untolerant = loaded.inputs.loans.join(
+        policies.filter(pl.col("tolerance_minor") == 0).select("product_id"), on="product_id"
+    ).select("loan_id")
+    unmoved = (
+        targets.filter(pl.col("due_date") <= day)
+        .join(untolerant, on="loan_id", how="semi")
+        .select("loan_id")
+    )
+    restate = charged.join(unmoved, on="loan_id", how="anti")
+    state = outputs.state.join(
+        penalties.join(unmoved, on="loan_id", how="semi").select(
+            "loan_id", pl.col("amount_minor").alias("penalty")
+        ),
+        on="loan_id",
+        how="left",
+    ).with_columns(pl.col("overdue_minor") + pl.col("penalty").fill_null(0))
+    outputs = step.CloseOutputs(
+        state=state.select(outputs.state.columns),
+        arrears_after=outputs.arrears_after,
+        penalties=outputs.penalties,
+        changes=outputs.changes,
+        actions=outputs.actions,
+        errors=outputs.errors,
+    )
+    if not restate.height:
+        return dataclasses.replace(outputs, penalties=penalties.sort("loan_id")), after
     again = step.close_partition(
         step.CloseInputs(
-            loans=loaded.inputs.loans.join(charged, on="loan_id", how="semi"),
-            installments=after.join(charged, on="loan_id", how="semi"),
+            loans=loaded.inputs.loans.join(restate, on="loan_id", how="semi"),
+            installments=after.join(restate, on="loan_id", how="semi"),
             arrears_before=step.empty(step.ARREARS_SCHEMA),
             upcoming=step.empty(step.UPCOMING_SCHEMA),
         ),
@@ -375,7 +403,7 @@ def book_penalties(
     )
 
     def merged(first: pl.DataFrame, second: pl.DataFrame, *keys: str) -> pl.DataFrame:
-        kept = first.join(charged, on="loan_id", how="anti")
+        kept = first.join(restate, on="loan_id", how="anti")
         return pl.concat([kept, second]).sort("loan_id", *keys)
 
     restated = step.CloseOutputs(
