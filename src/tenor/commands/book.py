@@ -130,10 +130,8 @@ def _empty(db: Database) -> Database:
     every Tenor table emptied (the schema stays)."""
     from sqlalchemy import delete
 
-    import tenor.audit.tables
-    import tenor.relief.tables  # noqa: F401  (its tables refer to loans: empty them too)
+    from tenor.store.catalog import Base
     from tenor.store.database import Database
-    from tenor.store.models import Base
 
     path = sqlite_file(db.url)
     if path is not None:

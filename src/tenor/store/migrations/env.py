@@ -5,8 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
+from tenor.store.catalog import Base
 from tenor.store.database import make_engine
-from tenor.store.models import Base
 
 config = context.config
 
