@@ -14,6 +14,7 @@ loans:read                yes    yes   yes        scope   yes      own
 loans:originate           yes    -     -          -       -        -
 loans:repay               yes    -     yes        scope   -        -
 loans:adjust              yes    -     -          -       -        -
+notifications:read        yes    yes   yes        -       yes      -
 ========================  =====  ====  =========  ======  =======  ========
 
 - ``borrowers:contact`` is ``PATCH /v1/borrowers/{id}/contact-preferences``: a collector records
@@ -70,18 +71,30 @@ class Permission(StrEnum):
     ORIGINATE_LOANS = "loans:originate"
     POST_REPAYMENTS = "loans:repay"
     ADJUST_LOANS = "loans:adjust"
+    READ_NOTIFICATIONS = "notifications:read"
 
 
 P = Permission
 
 PERMISSIONS: Final[dict[Role, frozenset[Permission]]] = {
     Role.ADMIN: frozenset(Permission),
-    Role.RISK: frozenset({P.READ_BORROWERS, P.READ_PRODUCTS, P.WRITE_PRODUCTS, P.READ_LOANS}),
+    Role.RISK: frozenset(
+        {P.READ_BORROWERS, P.READ_PRODUCTS, P.WRITE_PRODUCTS, P.READ_LOANS, P.READ_NOTIFICATIONS}
+    ),
     Role.COLLECTOR: frozenset(
-        {P.READ_BORROWERS, P.UPDATE_CONTACTS, P.READ_PRODUCTS, P.READ_LOANS, P.POST_REPAYMENTS}
+        {
+            P.READ_BORROWERS,
+            P.UPDATE_CONTACTS,
+            P.READ_PRODUCTS,
+            P.READ_LOANS,
+            P.POST_REPAYMENTS,
+            P.READ_NOTIFICATIONS,
+        }
     ),
     Role.AGENCY: frozenset({P.READ_BORROWERS, P.UPDATE_CONTACTS, P.READ_LOANS, P.POST_REPAYMENTS}),
-    Role.AUDITOR: frozenset({P.READ_BORROWERS, P.READ_PRODUCTS, P.READ_LOANS}),
+    Role.AUDITOR: frozenset(
+        {P.READ_BORROWERS, P.READ_PRODUCTS, P.READ_LOANS, P.READ_NOTIFICATIONS}
+    ),
     Role.BORROWER: frozenset({P.READ_BORROWERS, P.UPDATE_CONTACTS, P.READ_LOANS}),
 }
 
