@@ -111,9 +111,10 @@ class SmtpEmail:
         email["Subject"] = message.subject or ""
         email["Date"] = formatdate(localtime=False)
         email["Message-ID"] = make_msgid(idstring=message.key.replace(":", "."))
-        email["Content-Language"] = message.locale
         email["X-Tenor-Notification"] = message.key
         email.set_content(message.body)
+        # After set_content, which replaces every Content-* header.
+        email["Content-Language"] = message.locale
         try:
             with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
                 if self.starttls:
