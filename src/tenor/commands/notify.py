@@ -201,6 +201,234 @@ def contact_check_command(
         typer.echo(f"refused by {document['rule']}: {document['reason']}; next allowed: {after}")
 
 
+# ---------------------------------------------------------------------------------------------
+# tenor notify
+
+
+def _offset(raw: str) -> int:
+    """``D-1``, ``D0``, ``D+3`` (or -1, 0, 3): days from the due date."""
+    text = raw.strip().upper().removeprefix("D")
+    try:
+        return int(text or "x")
+    except ValueError:
+        _fail(f"--offset must be written D-3, D0 or D+7, got {raw!r}")
+
+
+def _positive(option: str, raw: str, maximum: int) -> int:
+    if not raw.strip().isdigit() or not 1 <= int(raw) <= maximum:
+        _fail(f"{option} must be a whole number from 1 to {maximum}, got {raw!r}")
+    return int(raw)
+
+
+def preview_command(
+    loan: Annotated[str, typer.Option(help="The loan's id.", metavar="ID")],
+    offset: Annotated[
+        str, typer.Option(help="Days from the due date: D-3, D-1, D0, D+1 ...", metavar="D")
+    ],
+    channel: Annotated[str, typer.Option(help="sms, push, email or voice.", metavar="CHANNEL")],
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
+) -> None:
+    """Print the reminder a loan's borrower would get at an offset on a channel.
+
+    It is about the loan's next unpaid installment, in the borrower's language, from the
+    policy of the loan's product; nothing is written.
+    """
+    from sqlalchemy import select
+
+    from tenor.commands.opening import open_database
+    from tenor.core.contact import profile
+    from tenor.core.money import Money
+    from tenor.notify.policy import choose_policy, stored_policies
+    from tenor.notify.render import ReminderFacts, render
+    from tenor.store.models import Borrower, InstallmentRow, Loan, Product
+
+    loan_id = _positive("--loan", loan, 2**63 - 1)
+    days = _offset(offset)
+    if channel not in ("sms", "push", "email", "voice"):
+        _fail(f"--channel must be one of sms, push, email, voice, got {channel!r}")
+    db = open_database()
+    with db.reading() as session:
+        row = session.get(Loan, loan_id)
+        if row is None:
+            _fail(f"--loan: loan {loan_id} does not exist")
+        borrower = session.get(Borrower, row.borrower_id)
+        product = session.get(Product, row.product_id)
+        assert borrower is not None
+        assert product is not None
+        installment = session.scalars(
+            select(InstallmentRow)
+            .where(InstallmentRow.loan_id == loan_id, InstallmentRow.unpaid_minor > 0)
+            .order_by(InstallmentRow.number)
+        ).first()
+        if installment is None:
+            _fail(f"--loan: loan {loan_id} has no unpaid installment to remind of")
+        policy = choose_policy(stored_policies(session), product.code)
+        step = policy.step(days)
+        if step is None:
+            offsets = ", ".join(f"D{s.offset:+d}".replace("+0", "0") for s in policy.steps)
+            _fail(f"--offset: policy {policy.name} has no reminder at D{days:+d} ({offsets})")
+        facts = ReminderFacts(
+            name=borrower.name,
+            loan_id=loan_id,
+            installment=installment.number,
+            amount=Money(installment.unpaid_minor, row.currency),
+            due_date=installment.due_date,
+            offset_days=days,
+        )
+        rules = profile(policy.contact_profile)
+        opt_out = channel in ("sms", "email") and bool(rules.opt_out_notice_channels)
+        message = render(step.template, channel, borrower.locale, facts, opt_out=opt_out)
+    db.dispose()
+    document = {
+        "loan": loan_id,
+        "installment": installment.number,
+        "offset": days,
+        "channel": channel,
+        "locale": borrower.locale,
+        "policy": policy.name,
+        "template": step.template,
+        "subject": message.subject,
+        "body": message.body,
+    }
+    if json_output:
+        _print_json(document)
+        return
+    if message.subject:
+        typer.echo(f"Subject: {message.subject}\n")
+    typer.echo(message.body)
+
+
+def schedule_command(
+    date: Annotated[
+        str | None,
+        typer.Option(help="Business date, YYYY-MM-DD (default: the book's).", metavar="DATE"),
+    ] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
+) -> None:
+    """Write the outbox rows of the day's reminders, from the installments due around it.
+
+    The daily close does this at each business date; run again, it adds nothing.
+    """
+    from tenor.cli import domain_errors, parse_date
+    from tenor.commands.opening import open_database
+    from tenor.notify.reminders import due_reminders, schedule_reminders
+    from tenor.store.journal import business_date
+
+    with domain_errors():
+        day = None if date is None else parse_date("--date", date)
+    db = open_database()
+    with db.transaction() as session:
+        day = day or business_date(session)
+        actions = due_reminders(session, day)
+        result = schedule_reminders(session, actions, day)
+    db.dispose()
+    document = {
+        "date": day.isoformat(),
+        "actions": len(actions),
+        "written": result.written,
+        "already_written": result.duplicates,
+        "skipped": result.skipped,
+        "held_or_refused": result.refusals,
+    }
+    if json_output:
+        _print_json(document)
+    else:
+        typer.echo(
+            f"{day}: {len(actions)} reminder actions, {result.written} notifications written, "
+            f"{result.duplicates} already there, skipped {result.skipped or 'none'}, "
+            f"held or refused by rule {result.refusals or 'none'}"
+        )
+
+
+def dispatch_command(
+    once: Annotated[bool, typer.Option("--once", help="Send what is due now, then stop.")] = False,
+    workers: Annotated[
+        str, typer.Option(help="Dispatch workers (threads), 1 to 32.", metavar="N")
+    ] = "1",
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
+) -> None:
+    """Send the outbox's due notifications through the configured channels.
+
+    Channels come from TENOR_SMTP_HOST (email), TENOR_SMS_BASE_URL (SMS) and
+    TENOR_PUSH_WEBHOOK_URL or TENOR_FCM_BASE_URL (push); a channel without settings leaves
+    its notifications waiting. Without --once it runs until interrupted.
+    """
+    from tenor.commands.opening import open_database
+    from tenor.notify.channels import channels_from_environment
+    from tenor.notify.outbox import run_workers
+
+    count = _positive("--workers", workers, 32)
+    channels = channels_from_environment()
+    db = open_database()
+    try:
+        report = run_workers(db, channels, workers=count, once=once)
+    except KeyboardInterrupt:
+        raise typer.Exit(0) from None
+    finally:
+        db.dispose()
+    outcomes = dict(sorted(report.outcomes.items()))
+    if json_output:
+        _print_json({"channels": sorted(channels), "outcomes": outcomes})
+    else:
+        configured = ", ".join(sorted(channels)) or "none configured"
+        typer.echo(f"channels: {configured}; handled {report.total}: {outcomes or 'nothing due'}")
+
+
+def dead_letters_list_command(
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
+) -> None:
+    """List dead notifications: every attempt failed."""
+    from sqlalchemy import select
+
+    from tenor.commands.opening import open_database
+    from tenor.notify.tables import Notification
+
+    db = open_database()
+    with db.reading() as session:
+        rows = session.scalars(
+            select(Notification).where(Notification.state == "dead").order_by(Notification.id)
+        ).all()
+        items = [
+            {
+                "id": row.id,
+                "loan_id": row.loan_id,
+                "channel": row.channel,
+                "attempts": row.attempts,
+                "last_error": row.last_error,
+            }
+            for row in rows
+        ]
+    db.dispose()
+    if json_output:
+        _print_json(items)
+        return
+    for item in items:
+        typer.echo(
+            f"{item['id']}  loan {item['loan_id']}  {item['channel']}  "
+            f"{item['attempts']} attempts  {item['last_error']}"
+        )
+    typer.echo(f"{len(items)} dead notifications")
+
+
+def dead_letters_requeue_command(
+    ids: Annotated[list[str] | None, typer.Argument(help="Ids to requeue.", metavar="ID")] = None,
+    everything: Annotated[bool, typer.Option("--all", help="Requeue every dead one.")] = False,
+) -> None:
+    """Put dead notifications back in the queue, with their attempts reset."""
+    from tenor.commands.opening import open_database
+    from tenor.notify.outbox import requeue
+
+    if not ids and not everything:
+        _fail("give the ids to requeue, or --all")
+    if ids and everything:
+        _fail("give ids or --all, not both")
+    wanted = None if everything else [_positive("ID", raw, 2**63 - 1) for raw in ids or ()]
+    db = open_database()
+    count = requeue(db, wanted)
+    db.dispose()
+    typer.echo(f"requeued {count} notifications")
+
+
 def register(app: typer.Typer) -> None:
     """Add ``tenor contact`` and ``tenor notify`` to ``app``."""
     contact = typer.Typer(
@@ -208,3 +436,14 @@ def register(app: typer.Typer) -> None:
     )
     contact.command("check")(contact_check_command)
     app.add_typer(contact)
+    notify = typer.Typer(name="notify", help="Reminders and their delivery.", no_args_is_help=True)
+    notify.command("preview")(preview_command)
+    notify.command("schedule")(schedule_command)
+    notify.command("dispatch")(dispatch_command)
+    dead = typer.Typer(
+        name="dead-letters", help="Notifications whose every attempt failed.", no_args_is_help=True
+    )
+    dead.command("list")(dead_letters_list_command)
+    dead.command("requeue")(dead_letters_requeue_command)
+    notify.add_typer(dead)
+    app.add_typer(notify)

@@ -14,6 +14,7 @@ and resends them under the same idempotency key.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
 import time
 from collections import Counter
@@ -21,7 +22,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Final
 
-import structlog
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 from tenacity import RetryCallState, wait_exponential
@@ -40,7 +40,7 @@ from tenor.notify.tables import Notification
 from tenor.store.database import Database, is_postgres
 from tenor.store.models import Borrower, InstallmentRow, utc_now
 
-log = structlog.get_logger("tenor.notify")
+log = logging.getLogger("tenor.notify")
 
 #: Attempts before a notification is dead.
 MAX_ATTEMPTS: Final = 5
@@ -130,14 +130,12 @@ def _prepare(
             else:
                 row.state, row.not_before = "held", decision.next_allowed_at
             log.info(
-                "contact_refused",
-                notification_id=row.id,
-                borrower_id=row.borrower_id,
-                channel=row.channel,
-                rule=decision.rule,
-                next_allowed_at=None
-                if decision.next_allowed_at is None
-                else decision.next_allowed_at.isoformat(),
+                "contact refused: notification %s (borrower %s, %s) by %s until %s",
+                row.id,
+                row.borrower_id,
+                row.channel,
+                decision.rule,
+                "never" if decision.next_allowed_at is None else decision.next_allowed_at,
             )
             return row.state
         return OutgoingMessage(
@@ -178,13 +176,7 @@ def _record(
         else:
             row.state, row.not_before = "pending", now + backoff(row.attempts)
             return "retry"
-        log.warning(
-            "notification_failed",
-            notification_id=row.id,
-            channel=row.channel,
-            state=row.state,
-            error=row.last_error,
-        )
+        log.warning("notification %s (%s) %s: %s", row.id, row.channel, row.state, row.last_error)
         return row.state
 
 
@@ -266,9 +258,11 @@ def run_workers(
     totals: Counter[str] = Counter()
     lock = threading.Lock()
 
-    def loop(name: str) -> None:
+    def loop(name: str, settles: bool) -> None:
         while not stop.is_set():
             report = dispatch_once(db, channels, worker=name)
+            if settles:
+                settle_rewards(db)
             with lock:
                 totals.update(report.outcomes)
             if once:
@@ -276,7 +270,9 @@ def run_workers(
             stop.wait(poll)
 
     threads = [
-        threading.Thread(target=loop, args=(f"worker-{n}-{time.monotonic_ns()}",), daemon=True)
+        threading.Thread(
+            target=loop, args=(f"worker-{n}-{time.monotonic_ns()}", n == 1), daemon=True
+        )
         for n in range(1, workers + 1)
     ]
     for thread in threads:

@@ -12,13 +12,13 @@ the next allowed instant, or ``refused``), and logged.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import random
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
-import structlog
 from sqlalchemy import Engine, and_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -40,7 +40,7 @@ from tenor.notify.render import ReminderFacts, render
 from tenor.notify.tables import Notification
 from tenor.store.models import Borrower, InstallmentRow, Loan, Product, utc_now
 
-log = structlog.get_logger("tenor.notify")
+log = logging.getLogger("tenor.notify")
 
 #: The contact-rule channel of each reminder channel.
 CONTACT_CHANNEL: Final = {
@@ -82,6 +82,8 @@ class Scheduled:
     written: int
     duplicates: int
     skipped: dict[str, int]
+    #: Rows written held or refused, by the rule that refused them.
+    refusals: dict[str, int] = field(default_factory=dict)
 
 
 def due_reminders(
@@ -188,7 +190,7 @@ def schedule_reminders(
         skipped[reason] = skipped.get(reason, 0) + 1
 
     if not due:
-        return Scheduled(0, 0, skipped)
+        return Scheduled(0, 0, skipped, {})
     known = list(policies) if policies is not None else stored_policies(session)
     loans = _by_id(session, Loan, {a.loan_id for a in due})
     borrowers = _by_id(session, Borrower, {loan.borrower_id for loan in loans.values()})
@@ -228,18 +230,20 @@ def schedule_reminders(
                 _row(session, policy, step, borrower, facts, channel, hour, key, day, history)
             )
     written = _insert(session, rows)
+    refusals: dict[str, int] = {}
     for row in rows:
         if row["state"] in ("held", "refused"):
+            refusals[row["rule"]] = refusals.get(row["rule"], 0) + 1
             log.info(
-                "contact_refused",
-                borrower_id=row["borrower_id"],
-                loan_id=row["loan_id"],
-                channel=row["channel"],
-                rule=row["rule"],
-                next_allowed_at=row["not_before"].isoformat(),
-                state=row["state"],
+                "contact refused: borrower %s loan %s %s by %s, %s until %s",
+                row["borrower_id"],
+                row["loan_id"],
+                row["channel"],
+                row["rule"],
+                row["state"],
+                row["not_before"].isoformat() if row["state"] == "held" else "never",
             )
-    return Scheduled(written, len(rows) - written, skipped)
+    return Scheduled(written, len(rows) - written, skipped, refusals)
 
 
 def _choices(
