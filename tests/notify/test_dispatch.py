@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import select
 
 from tenor.notify.channels import FcmPush, SmtpEmail, TwilioSms, WebhookPush
-from tenor.notify.outbox import LEASE, MAX_ATTEMPTS, dispatch_once, requeue
+from tenor.notify.outbox import LEASE, MAX_ATTEMPTS, dispatch_once, requeue, run_workers
 from tenor.notify.tables import Notification
 from tenor.store.database import Database
 from tenor.store.models import Loan
@@ -97,6 +97,19 @@ def test_provider_down_for_a_while_then_back_delivers_each_once(db: Database) ->
         accepted = Counter(provider.requests[6:])
         assert set(accepted.values()) == {1}
     assert states(db) == {"sent": 6}
+
+
+def test_concurrent_workers_never_send_the_same_notification(db: Database) -> None:
+    enqueue(db, 24)
+    with provider_server() as provider:
+        provider.mode, provider.delay = "slow", 0.02
+        report = run_workers(db, {"sms": sms(provider)}, workers=3, once=True, now=MORNING)
+        assert report.outcomes == {"sent": 24}
+        assert len(provider.delivered()) == 24
+        assert len(provider.requests) == 24
+    with db.reading() as session:
+        # No notification was claimed by two workers (SKIP LOCKED on PostgreSQL).
+        assert len(set(session.scalars(select(Notification.provider_id)))) == 24
 
 
 def test_timeouts_retry_and_the_last_attempt_is_a_dead_letter_to_requeue(db: Database) -> None:

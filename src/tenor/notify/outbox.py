@@ -252,17 +252,21 @@ def run_workers(
     once: bool = False,
     poll: float = 5.0,
     stop: threading.Event | None = None,
+    now: dt.datetime | None = None,
 ) -> DispatchReport:
-    """Run ``workers`` dispatch loops in threads; with ``once``, until nothing is due."""
+    """Run ``workers`` dispatch loops in threads; with ``once``, until nothing is due.
+
+    ``now`` fixes the clock (for tests); by default each pass reads it.
+    """
     stop = stop or threading.Event()
     totals: Counter[str] = Counter()
     lock = threading.Lock()
 
     def loop(name: str, settles: bool) -> None:
         while not stop.is_set():
-            report = dispatch_once(db, channels, worker=name)
+            report = dispatch_once(db, channels, worker=name, now=now)
             if settles:
-                settle_rewards(db)
+                settle_rewards(db, now)
             with lock:
                 totals.update(report.outcomes)
             if once:
