@@ -243,3 +243,9 @@ def test_push_through_fcm_v1_or_a_signed_webhook(sqlite_db: Database, kind: str)
         assert documents[0]["message"]["notification"]["title"] == "还款提醒"
     else:
         assert documents[0]["to"] == "borrower-1"
+
+
+def test_a_voice_reminder_the_rules_allow_becomes_a_dialer_task(sqlite_db: Database) -> None:
+    enqueue(sqlite_db, 1, channel="voice")
+    assert dispatch_once(sqlite_db, {}, now=MORNING).outcomes == {"task": 1}
+    assert states(sqlite_db) == {"task": 1}

@@ -321,7 +321,7 @@ def _third_party(s: _Situation, at: dt.datetime) -> _Verdict | None:
 
 def _debtor_unreachable(s: _Situation, at: dt.datetime) -> bool:
     since = at - dt.timedelta(days=7)
-    recent = [c for c in s.history if c.person == DEBTOR and since < c.at <= at and c.at <= at]
+    recent = [c for c in s.history if c.person == DEBTOR and since < c.at <= at]
     attempts = [c for c in recent if c.channel is Channel.CALL]
     return len(attempts) >= s.profile.unreachable_after_attempts and not any(
         c.connected for c in recent

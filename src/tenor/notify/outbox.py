@@ -222,6 +222,15 @@ def _deliver(
         channel = session.scalar(
             select(Notification.channel).where(Notification.id == notification_id)
         )
+    if channel == "voice":
+        # A robocall is the dialer's work: once the rules allow it, it becomes its task.
+        with db.transaction() as session:
+            session.execute(
+                update(Notification)
+                .where(Notification.id == notification_id, Notification.claimed_by == worker)
+                .values(state="task", claimed_by=None, claimed_until=None, updated_at=now)
+            )
+        return "task"
     sender = channels.get(channel or "")
     if sender is None:
         with db.transaction() as session:
