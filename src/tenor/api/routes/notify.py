@@ -121,6 +121,25 @@ def list_notifications(
     status_code=204,
     summary="SMS delivery receipt (provider callback)",
     responses=problem_responses(403, 404),
+    # The body is read raw (its exact fields are signed); the document still says its shape.
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/x-www-form-urlencoded": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["MessageSid", "MessageStatus"],
+                        "properties": {
+                            "MessageSid": {"type": "string"},
+                            "MessageStatus": {"type": "string"},
+                            "ErrorCode": {"type": "string"},
+                        },
+                    }
+                }
+            },
+        }
+    },
 )
 async def sms_status(request: Request, db: Db) -> Response:
     """A delivery receipt from the SMS provider, verified by its signature."""
