@@ -25,6 +25,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from tenor.core.contact import (
+    Allowed,
     BorrowerContext,
     Channel,
     Contact,
@@ -294,7 +295,7 @@ def _row(
     rules = profile(policy.contact_profile)
     contact = Contact(CONTACT_CHANNEL[channel], debt=str(facts.loan_id))
     decision = check(contact, history.get(borrower.id, []), context, rules, at)
-    opt_out = "opt_out_notice" in getattr(decision, "conditions", ())
+    opt_out = isinstance(decision, Allowed) and "opt_out_notice" in decision.conditions
     address = recipient(borrower, channel)
     state, rule, not_before = "pending", None, at
     if channel == "voice":
