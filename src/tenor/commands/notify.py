@@ -62,7 +62,7 @@ def _instant(raw: str, time_zone: str | None) -> dt.datetime:
     return local
 
 
-def _history(path: Path, default_debt: str | None) -> list[PastContact]:
+def _history(path: Path) -> list[PastContact]:
     from pydantic import BaseModel, ConfigDict, ValidationError
 
     from tenor.core.contact import DEBTOR, Channel, PastContact
@@ -99,7 +99,7 @@ def _history(path: Path, default_debt: str | None) -> list[PastContact]:
             PastContact(
                 at=entry.at,
                 channel=entry.channel,
-                debt=entry.debt if entry.debt is not None else default_debt,
+                debt=entry.debt,
                 connected=entry.connected,
                 conversation=entry.conversation,
                 person=entry.contact,
@@ -173,7 +173,7 @@ def contact_check_command(
     if timezone is not None and timezone not in available_timezones():
         _fail(f"--timezone must be an IANA time zone such as America/New_York, got {timezone!r}")
     instant = _instant(at, timezone)
-    past = [] if history is None else _history(history, None)
+    past = [] if history is None else _history(history)
     borrower = BorrowerContext(
         time_zone=timezone,
         opt_outs=frozenset(channel_of("--opt-out", raw) for raw in opt_out or ()),
