@@ -21,6 +21,7 @@ relief:approve            yes    yes   -          -       -        -
 relief:policy             yes    yes   -          -       -        -
 credit-scores:write       yes    yes   -          -       -        -
 audit:read                yes    yes   yes        yes     yes      yes
+notifications:read        yes    yes   yes        -       yes      -
 ========================  =====  ====  =========  ======  =======  ========
 
 - ``borrowers:contact`` is ``PATCH /v1/borrowers/{id}/contact-preferences``: a collector records
@@ -92,6 +93,7 @@ class Permission(StrEnum):
     WRITE_RELIEF_POLICY = "relief:policy"
     WRITE_CREDIT_SCORES = "credit-scores:write"
     READ_AUDIT = "audit:read"
+    READ_NOTIFICATIONS = "notifications:read"
 
 
 P = Permission
@@ -109,6 +111,7 @@ PERMISSIONS: Final[dict[Role, frozenset[Permission]]] = {
             P.WRITE_RELIEF_POLICY,
             P.WRITE_CREDIT_SCORES,
             P.READ_AUDIT,
+            P.READ_NOTIFICATIONS,
         }
     ),
     Role.COLLECTOR: frozenset(
@@ -122,12 +125,15 @@ PERMISSIONS: Final[dict[Role, frozenset[Permission]]] = {
             P.OFFER_RELIEF,
             P.ACCEPT_RELIEF,
             P.READ_AUDIT,
+            P.READ_NOTIFICATIONS,
         }
     ),
     Role.AGENCY: frozenset(
         {P.READ_BORROWERS, P.UPDATE_CONTACTS, P.READ_LOANS, P.POST_REPAYMENTS, P.READ_AUDIT}
     ),
-    Role.AUDITOR: frozenset({P.READ_BORROWERS, P.READ_PRODUCTS, P.READ_LOANS, P.READ_AUDIT}),
+    Role.AUDITOR: frozenset(
+        {P.READ_BORROWERS, P.READ_PRODUCTS, P.READ_LOANS, P.READ_AUDIT, P.READ_NOTIFICATIONS}
+    ),
     Role.BORROWER: frozenset(
         {
             P.READ_BORROWERS,

@@ -12,7 +12,8 @@ that a close killed at any point and run again skips exactly the partitions that
   penalty and unpaid amount, the loan's outstanding penalties, arrears, days past due, bucket,
   class, stage and next due date, all as of the next open date;
 - days past due of the partition's past-due loans the close did not touch (one UPDATE);
-- the close state and arrears snapshot of each touched loan, actions, errors, progress.
+- the close state and arrears snapshot of each touched loan, actions (and the reminders they
+  put in the notification outbox), errors, progress.
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ from tenor.core.account import (
 from tenor.core.account import LoanEvent as CoreEvent
 from tenor.core.money import Money
 from tenor.core.restructure import under_watch
+from tenor.notify.reminders import ReminderDue, schedule_reminders
 from tenor.store.codec import EVENT_KINDS, event_payload
 from tenor.store.journal import (
     load_events,
@@ -770,8 +772,24 @@ def write_partition(
     ]
     _insert(connection, _CLOSE_STATE, close_rows)
     _insert(connection, _ARREARS, outputs.arrears_after.to_dicts())
-    _insert(
-        connection, _ACTIONS, [{**row, "business_date": day} for row in outputs.actions.to_dicts()]
+    actions = outputs.actions.to_dicts()
+    _insert(connection, _ACTIONS, [{**row, "business_date": day} for row in actions])
+    # Reminders go to the outbox with the actions that cause them, in this transaction; the
+    # outbox's unique key keeps a rerun of the close from sending any of them twice.
+    schedule_reminders(
+        session,
+        [
+            ReminderDue(
+                loan_id=row["loan_id"],
+                installment=row["installment"],
+                due_date=row["due_date"],
+                offset_days=row["offset_days"],
+                amount_minor=row["amount_minor"],
+                kind=row["kind"],
+            )
+            for row in actions
+        ],
+        day,
     )
     _insert(
         connection, _ERRORS, [{**row, "business_date": day} for row in outputs.errors.to_dicts()]

@@ -10,10 +10,11 @@ from __future__ import annotations
 from tenor.audit import tables as audit_tables
 from tenor.batch import tables as close_tables
 from tenor.bureau import tables as bureau_tables
+from tenor.notify import tables as notify_tables
 from tenor.relief import tables as relief_tables
 from tenor.store.models import Base
 
 #: The modules whose tables join the core's (borrowers, products, loans, journal, ...).
-CAPABILITY_TABLES = (audit_tables, close_tables, bureau_tables, relief_tables)
+CAPABILITY_TABLES = (audit_tables, close_tables, bureau_tables, notify_tables, relief_tables)
 
 __all__ = ["CAPABILITY_TABLES", "Base"]

@@ -1,0 +1,410 @@
+"""From reminder actions to outbox rows: policy, channel, smart timing and contact rules.
+
+The daily close writes one reminder action per installment and offset that a policy may want
+(``ReminderDue``); :func:`schedule_reminders` turns them, in the caller's transaction, into
+``notifications`` rows: it picks the policy step, the channel and hour (the timing bandit),
+renders the template in the borrower's locale, asks :func:`tenor.core.contact.check` whether
+the contact may happen then, and inserts the row under a unique key, so that running it again
+for the same actions adds nothing. A refusal is kept on the row (``held`` with its rule and
+the next allowed instant, or ``refused``), and logged.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import random
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine, and_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from tenor.core.contact import (
+    Allowed,
+    BorrowerContext,
+    Channel,
+    Contact,
+    PastContact,
+    Refused,
+    check,
+    profile,
+)
+from tenor.core.money import Money
+from tenor.notify import timing
+from tenor.notify.policy import ReminderPolicy, Step, choose_policy, stored_policies
+from tenor.notify.render import ReminderFacts, render
+from tenor.notify.tables import Notification
+from tenor.store.models import Borrower, InstallmentRow, Loan, Product, utc_now
+
+log = logging.getLogger("tenor.notify")
+
+#: The contact-rule channel of each reminder channel.
+CONTACT_CHANNEL: Final = {
+    "sms": Channel.SMS,
+    "email": Channel.EMAIL,
+    "push": Channel.PUSH,
+    "voice": Channel.CALL,
+}
+
+#: States of a notification that reached, or is reaching, the borrower.
+CONTACTED: Final = ("sent", "delivered")
+
+#: Days of past contacts the rules look at (the longest window is Reg F's 7 days).
+HISTORY_DAYS: Final = 8
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderDue:
+    """A reminder action of the daily close: this installment is ``offset_days`` from due.
+
+    ``offset_days`` is the business date minus the due date (-3: three days before it).
+    ``promise_to_pay`` and ``dispute`` are stop conditions that collections may set.
+    """
+
+    loan_id: int
+    installment: int
+    due_date: dt.date
+    offset_days: int
+    amount_minor: int
+    kind: str = "reminder"
+    promise_to_pay: bool = False
+    dispute: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Scheduled:
+    """What :func:`schedule_reminders` did: rows written, and why the others were not."""
+
+    written: int
+    duplicates: int
+    skipped: dict[str, int]
+    #: Rows written held or refused, by the rule that refused them.
+    refusals: dict[str, int] = field(default_factory=dict)
+
+
+def due_reminders(
+    session: Session, day: dt.date, offsets: Iterable[int] = (-3, -1, 0, 1, 3, 7)
+) -> list[ReminderDue]:
+    """Reminder actions for ``day`` from the installments projection (what the close emits).
+
+    One for each unpaid installment whose due date is ``offset`` days before ``day``.
+    """
+    wanted = sorted(set(offsets))
+    dates = {day - dt.timedelta(days=offset): offset for offset in wanted}
+    rows = session.execute(
+        select(
+            InstallmentRow.loan_id,
+            InstallmentRow.number,
+            InstallmentRow.due_date,
+            InstallmentRow.unpaid_minor,
+        )
+        .join(Loan, Loan.id == InstallmentRow.loan_id)
+        .where(
+            InstallmentRow.due_date.in_(list(dates)),
+            InstallmentRow.unpaid_minor > 0,
+            Loan.status == "active",
+        )
+        .order_by(InstallmentRow.loan_id, InstallmentRow.number)
+    )
+    return [
+        ReminderDue(loan_id, number, due, dates[due], unpaid)
+        for loan_id, number, due, unpaid in rows
+    ]
+
+
+def borrower_context(borrower: Borrower) -> BorrowerContext:
+    """What the contact rules need of a borrower's record."""
+    opt_outs = frozenset(
+        CONTACT_CHANNEL[channel] for channel in borrower.opt_outs if channel in CONTACT_CHANNEL
+    )
+    return BorrowerContext(
+        time_zone=borrower.time_zone or None,
+        opt_outs=opt_outs,
+        night_consent=bool((borrower.consents or {}).get("night_contact", False)),
+    )
+
+
+def contact_history(
+    session: Session, borrower_ids: Iterable[int], since: dt.datetime
+) -> dict[int, list[PastContact]]:
+    """Each borrower's reminders sent since ``since``, as past contacts."""
+    ids = sorted(set(borrower_ids))
+    history: dict[int, list[PastContact]] = {borrower: [] for borrower in ids}
+    for start in range(0, len(ids), 500):
+        rows = session.execute(
+            select(
+                Notification.borrower_id,
+                Notification.sent_at,
+                Notification.channel,
+                Notification.loan_id,
+            ).where(
+                Notification.borrower_id.in_(ids[start : start + 500]),
+                Notification.state.in_(CONTACTED),
+                Notification.sent_at >= since,
+            )
+        )
+        for borrower_id, sent_at, channel, loan_id in rows:
+            if sent_at is None:
+                continue
+            history[borrower_id].append(
+                PastContact(
+                    at=_aware(sent_at),
+                    channel=CONTACT_CHANNEL.get(channel, Channel.SMS),
+                    debt=None if loan_id is None else str(loan_id),
+                )
+            )
+    return history
+
+
+def recipient(borrower: Borrower, channel: str) -> str | None:
+    """Where a message on ``channel`` goes: a phone, an email address, the app's topic."""
+    if channel in ("sms", "voice"):
+        return borrower.phones[0] if borrower.phones else None
+    if channel == "email":
+        return borrower.email or None
+    return f"borrower-{borrower.id}"
+
+
+def schedule_reminders(
+    session: Session,
+    actions: Iterable[ReminderDue],
+    day: dt.date,
+    *,
+    policies: Sequence[ReminderPolicy] | None = None,
+    seed: int = 0,
+) -> Scheduled:
+    """Write the outbox rows of ``actions`` for business date ``day``, in ``session``'s
+    transaction; rows already written (same installment, offset and channel) stay as they are.
+
+    Random draws of the timing bandit are seeded by ``seed`` and each reminder's identity, so
+    that a rerun chooses the same channel and hour.
+    """
+    due = [action for action in actions if action.kind == "reminder"]
+    skipped: dict[str, int] = {}
+
+    def skip(reason: str) -> None:
+        skipped[reason] = skipped.get(reason, 0) + 1
+
+    if not due:
+        return Scheduled(0, 0, skipped, {})
+    known = list(policies) if policies is not None else stored_policies(session)
+    loans = _by_id(session, Loan, {a.loan_id for a in due})
+    borrowers = _by_id(session, Borrower, {loan.borrower_id for loan in loans.values()})
+    products = _by_id(session, Product, {loan.product_id for loan in loans.values()})
+    unpaid = _unpaid(session, due)
+    now = utc_now()
+    history = contact_history(session, borrowers, now - dt.timedelta(days=HISTORY_DAYS))
+    arms = timing.load_arms(session, borrowers)
+    prior = timing.population_prior(timing.load_population(session))
+    rows: list[dict[str, Any]] = []
+    for action in due:
+        loan = loans.get(action.loan_id)
+        if loan is None:
+            skip("unknown_loan")
+            continue
+        borrower = borrowers[loan.borrower_id]
+        policy = choose_policy(known, products[loan.product_id].code)
+        step = policy.step(action.offset_days)
+        stop = _stop_condition(policy, action, unpaid)
+        if step is None:
+            skip("no_step")
+            continue
+        if stop is not None:
+            skip(stop)
+            continue
+        rng = random.Random(hash((seed, action.loan_id, action.installment, action.offset_days)))
+        facts = ReminderFacts(
+            name=borrower.name,
+            loan_id=loan.id,
+            installment=action.installment,
+            amount=Money(action.amount_minor, loan.currency),
+            due_date=action.due_date,
+            offset_days=action.offset_days,
+        )
+        for channel, hour, key in _choices(policy, step, borrower, action, arms, prior, rng):
+            rows.append(
+                _row(session, policy, step, borrower, facts, channel, hour, key, day, history)
+            )
+    written = _insert(session, rows)
+    refusals: dict[str, int] = {}
+    for row in rows:
+        if row["state"] in ("held", "refused"):
+            refusals[row["rule"]] = refusals.get(row["rule"], 0) + 1
+            log.info(
+                "contact refused: borrower %s loan %s %s by %s, %s until %s",
+                row["borrower_id"],
+                row["loan_id"],
+                row["channel"],
+                row["rule"],
+                row["state"],
+                row["not_before"].isoformat() if row["state"] == "held" else "never",
+            )
+    return Scheduled(written, len(rows) - written, skipped, refusals)
+
+
+def _choices(
+    policy: ReminderPolicy,
+    step: Step,
+    borrower: Borrower,
+    action: ReminderDue,
+    arms: dict[int, dict[timing.Arm, timing.Counts]],
+    prior: dict[timing.Arm, timing.Counts],
+    rng: random.Random,
+) -> list[tuple[str, int, str]]:
+    """(channel, hour, dedupe key) of each reminder a step sends."""
+    base = f"reminder:{action.loan_id}:{action.installment}:{action.offset_days}"
+    own = arms.get(borrower.id, {})
+    default_hour = timing.slot_of(policy.default_hour, policy.hours)
+    usable = [c for c in step.channels if c not in borrower.opt_outs] or list(step.channels)
+    if step.choose_channel:
+        candidates = [(channel, hour) for channel in usable for hour in policy.hours]
+        default = (
+            policy.default_channel if policy.default_channel in usable else usable[0],
+            default_hour,
+        )
+        channel, hour = timing.choose(candidates, own, prior, default, rng)
+        return [(channel, hour, f"{base}:{'|'.join(step.channels)}")]
+    chosen: list[tuple[str, int, str]] = []
+    for channel in step.channels:
+        candidates = [(channel, hour) for hour in policy.hours]
+        _, hour = timing.choose(candidates, own, prior, (channel, default_hour), rng)
+        chosen.append((channel, hour, f"{base}:{channel}"))
+    return chosen
+
+
+def _row(
+    session: Session,
+    policy: ReminderPolicy,
+    step: Step,
+    borrower: Borrower,
+    facts: ReminderFacts,
+    channel: str,
+    hour: int,
+    key: str,
+    day: dt.date,
+    history: dict[int, list[PastContact]],
+) -> dict[str, Any]:
+    context = borrower_context(borrower)
+    zone = ZoneInfo(context.time_zone or "Asia/Shanghai")
+    at = dt.datetime.combine(day, dt.time(hour), tzinfo=zone).astimezone(dt.UTC)
+    rules = profile(policy.contact_profile)
+    contact = Contact(CONTACT_CHANNEL[channel], debt=str(facts.loan_id))
+    decision = check(contact, history.get(borrower.id, []), context, rules, at)
+    opt_out = isinstance(decision, Allowed) and "opt_out_notice" in decision.conditions
+    address = recipient(borrower, channel)
+    state, rule, not_before = "pending", None, at
+    if channel == "voice":
+        state = "task"
+    if isinstance(decision, Refused):
+        rule = decision.rule
+        if decision.next_allowed_at is None:
+            state = "refused"
+        else:
+            state, not_before = "held", decision.next_allowed_at.astimezone(dt.UTC)
+    if address is None:
+        state, rule = "refused", "no_address"
+    if channel in ("sms", "email") and rules.opt_out_notice_channels:
+        # A rulebook that wants opt-out notices on texts and emails gets them on every one,
+        # even when the message is held for now.
+        opt_out = True
+    message = render(step.template, channel, borrower.locale, facts, opt_out=opt_out)
+    now = utc_now()
+    return {
+        "dedupe_key": key,
+        "kind": "reminder",
+        "loan_id": facts.loan_id,
+        "borrower_id": borrower.id,
+        "installment": facts.installment,
+        "due_date": facts.due_date,
+        "offset_days": facts.offset_days,
+        "channel": channel,
+        "recipient": address or "",
+        "locale": borrower.locale,
+        "subject": message.subject,
+        "body": message.body,
+        "policy": policy.name,
+        "contact_profile": policy.contact_profile,
+        "hour": hour,
+        "state": state,
+        "not_before": not_before,
+        "attempts": 0,
+        "rule": rule,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _insert(session: Session, rows: list[dict[str, Any]]) -> int:
+    """Insert rows whose dedupe key is new; the number inserted."""
+    if not rows:
+        return 0
+    bind = session.get_bind()
+    dialect = bind.dialect.name if isinstance(bind, Engine) else bind.engine.dialect.name
+    builder = pg_insert if dialect == "postgresql" else sqlite_insert
+    written = 0
+    for start in range(0, len(rows), 500):
+        statement = (
+            builder(Notification)
+            .values(rows[start : start + 500])
+            .on_conflict_do_nothing(index_elements=["dedupe_key"])
+            .returning(Notification.id)
+        )
+        written += len(session.execute(statement).all())
+    return written
+
+
+def _stop_condition(
+    policy: ReminderPolicy, action: ReminderDue, unpaid: dict[tuple[int, int], int]
+) -> str | None:
+    if "paid" in policy.stop_when and unpaid.get((action.loan_id, action.installment), 0) <= 0:
+        return "paid"
+    if "promise_to_pay" in policy.stop_when and action.promise_to_pay:
+        return "promise_to_pay"
+    if "dispute" in policy.stop_when and action.dispute:
+        return "dispute"
+    return None
+
+
+def _unpaid(session: Session, due: Sequence[ReminderDue]) -> dict[tuple[int, int], int]:
+    loan_ids = sorted({a.loan_id for a in due})
+    unpaid: dict[tuple[int, int], int] = {}
+    for start in range(0, len(loan_ids), 500):
+        rows = session.execute(
+            select(
+                InstallmentRow.loan_id, InstallmentRow.number, InstallmentRow.unpaid_minor
+            ).where(InstallmentRow.loan_id.in_(loan_ids[start : start + 500]))
+        )
+        for loan_id, number, left in rows:
+            unpaid[(loan_id, number)] = left
+    return unpaid
+
+
+def installment_paid(session: Session, loan_id: int | None, number: int | None) -> bool:
+    """Whether the installment a reminder is about has been paid since."""
+    if loan_id is None or number is None:
+        return False
+    left = session.scalar(
+        select(InstallmentRow.unpaid_minor).where(
+            and_(InstallmentRow.loan_id == loan_id, InstallmentRow.number == number)
+        )
+    )
+    return left is not None and left <= 0
+
+
+def _by_id(session: Session, model: Any, ids: Iterable[int]) -> dict[int, Any]:
+    wanted = sorted(set(ids))
+    found: dict[int, Any] = {}
+    for start in range(0, len(wanted), 500):
+        for row in session.scalars(select(model).where(model.id.in_(wanted[start : start + 500]))):
+            found[row.id] = row
+    return found
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    # SQLite hands back naive datetimes for timezone-aware columns; they were stored in UTC.
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)

@@ -1,0 +1,140 @@
+"""Reminder actions to outbox rows: policy steps, templates, stop conditions, contact rules,
+exactly one row per installment, offset and channel; and the migration matches the tables."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from zoneinfo import ZoneInfo
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import select
+
+from tenor.actions import loans
+from tenor.core.money import Money
+from tenor.notify.policy import DEFAULT_POLICY, ReminderPolicy, Step, save_policy
+from tenor.notify.reminders import ReminderDue, due_reminders, schedule_reminders
+from tenor.notify.tables import Notification
+from tenor.store.database import Database
+from tenor.store.models import Base, Borrower, Loan
+from tests.builders import seed_loan
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+#: Installment 2 of the builders' loan falls due on 15 March 2026.
+DUE = dt.date(2026, 3, 15)
+
+
+def rows(db: Database) -> list[Notification]:
+    with db.reading() as session:
+        return list(session.scalars(select(Notification).order_by(Notification.id)))
+
+
+def schedule(db: Database, day: dt.date, **kwargs: object) -> int:
+    with db.transaction() as session:
+        actions = [a for a in due_reminders(session, day) if a.installment == 2]
+        return schedule_reminders(session, actions, day, **kwargs).written  # type: ignore[arg-type]
+
+
+def test_one_reminder_per_installment_offset_and_channel_however_often_it_runs(
+    db: Database,
+) -> None:
+    seed_loan(db)
+    three_before = DUE - dt.timedelta(days=3)
+    assert schedule(db, three_before) == 1
+    assert schedule(db, three_before) == 0
+    one_late = DUE + dt.timedelta(days=1)
+    assert schedule(db, one_late) == 2  # D+1: SMS and email
+    assert schedule(db, one_late) == 0
+    sms, *overdue = rows(db)
+    assert (sms.offset_days, sms.channel, sms.state) == (-3, "sms", "pending")
+    assert sms.policy == "consumer-standard@1"
+    assert sms.not_before.replace(tzinfo=sms.not_before.tzinfo or dt.UTC) == dt.datetime(
+        2026, 3, 12, 9, tzinfo=SHANGHAI
+    )
+    assert sms.body.startswith("【Tenor金融】张伟您好")
+    # Chinese punctuation is full-width: the text as a borrower reads it.
+    assert re.search(r"第2期¥1,0\d\d\.\d\d将于2026年3月15日（3天后）到期", sms.body)  # noqa: RUF001
+    assert [(n.offset_days, n.channel) for n in overdue] == [(1, "sms"), (1, "email")]
+    assert overdue[1].subject is not None
+    assert "逾期" in overdue[1].subject
+
+
+def test_a_paid_installment_gets_no_reminder(db: Database) -> None:
+    loan_id = seed_loan(db, business_date=DUE)
+    with db.transaction() as session:
+        actions = [a for a in due_reminders(session, DUE) if a.installment == 2]
+    loans.post_repayment(db, loan_id, amount=Money.of("2200", "CNY"), value_date=DUE)
+    with db.transaction() as session:
+        result = schedule_reminders(session, actions, DUE)
+    assert (result.written, result.skipped) == (0, {"paid": 1})
+
+
+def test_stop_conditions_and_unknown_offsets_write_nothing(db: Database) -> None:
+    loan_id = seed_loan(db)
+    actions = [
+        ReminderDue(loan_id, 2, DUE, -3, 100_00, promise_to_pay=True),
+        ReminderDue(loan_id, 2, DUE, 0, 100_00, dispute=True),
+        ReminderDue(loan_id, 2, DUE, -2, 100_00),
+        ReminderDue(loan_id, 2, DUE, -2, 100_00, kind="collection"),
+    ]
+    with db.transaction() as session:
+        result = schedule_reminders(session, actions, DUE)
+    assert result.written == 0
+    assert result.skipped == {"promise_to_pay": 1, "dispute": 1, "no_step": 1}
+
+
+def test_refusals_are_kept_with_their_rule(db: Database) -> None:
+    loan_id = seed_loan(db)
+    with db.transaction() as session:
+        loan = session.get(Loan, loan_id)
+        assert loan is not None
+        borrower = session.get(Borrower, loan.borrower_id)
+        assert borrower is not None
+        borrower.opt_outs = ["email"]
+        borrower.locale = "en"
+        save_policy(
+            session,
+            DEFAULT_POLICY.model_copy(
+                update={
+                    "version": 2,
+                    "hours": (23,),
+                    "default_hour": 23,
+                    "steps": (Step(offset=1, channels=("sms", "email"), template="overdue"),),
+                }
+            ),
+        )
+    assert schedule(db, DUE + dt.timedelta(days=1)) == 2
+    sms, email = rows(db)
+    assert (email.state, email.rule) == ("refused", "opt_out")
+    assert (sms.state, sms.rule) == ("held", "quiet_hours")
+    held_until = sms.not_before.replace(tzinfo=sms.not_before.tzinfo or dt.UTC)
+    assert held_until == dt.datetime(2026, 3, 17, 8, tzinfo=SHANGHAI)
+    assert sms.policy == "consumer-standard@2"
+    assert sms.body.startswith("Tenor Finance: Hello 张伟, installment 2 of your loan, CN¥")
+
+
+def test_us_profile_texts_carry_an_opt_out(db: Database) -> None:
+    seed_loan(db)
+    policy = ReminderPolicy(
+        code="us-consumer",
+        version=1,
+        contact_profile="us-regf",
+        steps=(Step(offset=-3, channels=("sms",), template="upcoming"),),
+    )
+    with db.transaction() as session:
+        actions = due_reminders(session, DUE - dt.timedelta(days=3))
+        schedule_reminders(session, actions, DUE - dt.timedelta(days=3), policies=[policy])
+    (sms,) = rows(db)
+    assert sms.body.endswith("回复TD退订。")
+
+
+def test_the_migration_matches_the_tables(db: Database) -> None:
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        differences = compare_metadata(context, Base.metadata)
+    ours = {"notifications", "reminder_policies", "timing_arms"}
+    mine = [
+        difference for difference in differences if any(name in repr(difference) for name in ours)
+    ]
+    assert mine == []
