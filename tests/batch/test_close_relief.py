@@ -11,6 +11,7 @@ from tenor.actions import loans, relief
 from tenor.batch.close import close_book
 from tenor.core.money import Money
 from tenor.core.restructure import Option, Relief
+from tenor.notify.tables import Notification
 from tenor.store.database import Database
 from tenor.store.journal import rebuild, set_business_date
 from tenor.store.models import Loan, LoanStateRow
@@ -66,3 +67,24 @@ def test_a_restructured_loan_stays_flagged_through_its_watch_at_each_close(db: D
     assert flags() == (1, 1)
     with db.transaction() as session:
         assert rebuild(session, loan_id).differences == ()
+
+
+def test_the_close_puts_its_reminders_in_the_outbox_once(db: Database) -> None:
+    # The same loan, its first installment due 15 February: the close of 12 February (D-3)
+    # and of 15 February (D0) remind; closing again adds nothing.
+    loan_id = seed_loan(db, business_date=dt.date(2026, 2, 10))
+    close_book(db, through=dt.date(2026, 2, 15))
+    with db.reading() as session:
+        reminders = session.execute(
+            select(Notification.loan_id, Notification.offset_days).where(
+                Notification.loan_id == loan_id
+            )
+        ).all()
+    assert {offset for _, offset in reminders} == {-3, -1, 0}
+    count = len(reminders)
+    close_book(db, date=dt.date(2026, 2, 15))
+    with db.reading() as session:
+        again = session.scalars(
+            select(Notification.id).where(Notification.loan_id == loan_id)
+        ).all()
+    assert len(again) == count
