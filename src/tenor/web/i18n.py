@@ -293,7 +293,7 @@ def negotiate(accept_language: str | None) -> str:
         if part.strip()
     ]
     found = Locale.negotiate(wanted, ["zh_CN", "en"], sep="_")
-    return "en" if found == "en" else DEFAULT_LOCALE
+    return "en" if str(found) == "en" else DEFAULT_LOCALE
 
 
 @dataclass(frozen=True, slots=True)

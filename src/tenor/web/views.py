@@ -196,7 +196,7 @@ def borrower_names(session: Session, ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}
     rows = session.execute(select(Borrower.id, Borrower.name).where(Borrower.id.in_(ids)))
-    return dict(rows.tuples().all())
+    return {int(row[0]): str(row[1]) for row in rows}
 
 
 def reversed_events(session: Session, loan_id: int) -> set[str]:
