@@ -127,6 +127,7 @@ ZH_CN: Final[dict[str, str]] = {
     "Written off": "已核销",
     "Recovered": "已追回",
     "IFRS 9 stage": "IFRS 9 阶段",
+    "Delinquency": "逾期与分类",
     "Schedule": "还款计划",
     "No.": "期次",
     "Due date": "到期日",
