@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from tenor.actions.apikeys import create_api_key
 from tenor.store.models import Borrower
 from tenor.web.tables import SignInCode, StaffUser, WebSession
 from tests.api.conftest import Book
@@ -55,9 +56,10 @@ def test_a_wrong_password_is_refused_and_five_lock_the_user(web: Web) -> None:
     assert "锁定" in locked.text
     assert _sessions(web) == 0
     web.clock.advance(minutes=16)
-    assert browser.post(
-        "/web/sign-in", {"username": username, "password": PASSWORD}
-    ).status_code == 303
+    assert (
+        browser.post("/web/sign-in", {"username": username, "password": PASSWORD}).status_code
+        == 303
+    )
 
 
 def test_an_unknown_user_reads_like_a_wrong_password(web: Web) -> None:
@@ -69,8 +71,6 @@ def test_an_unknown_user_reads_like_a_wrong_password(web: Web) -> None:
 
 
 def test_an_api_key_signs_staff_in_but_not_a_borrower(web: Web, book: Book) -> None:
-    from tenor.actions.apikeys import create_api_key
-
     with web.db.transaction() as session:
         _, admin_key = create_api_key(session, "admin")
         _, borrower_key = create_api_key(session, "borrower", borrower_id=book.borrower_a)
@@ -106,7 +106,9 @@ def test_a_form_without_its_csrf_token_is_refused_and_changes_nothing(web: Web) 
     username = web.staff_user("admin")
     browser = web.browser()
     browser.get("/web/sign-in")
-    missing = browser.post("/web/sign-in", {"username": username, "password": PASSWORD}, token=False)
+    missing = browser.post(
+        "/web/sign-in", {"username": username, "password": PASSWORD}, token=False
+    )
     assert missing.status_code == 403
     forged = browser.post(
         "/web/sign-in",
@@ -277,7 +279,8 @@ def test_a_borrower_manages_channels_and_opt_outs(web: Web, book: Book) -> None:
     browser = web.borrower_signed_in(book.borrower_a, PHONE_A)
     browser.get("/web/me/contact")
     saved = browser.post(
-        "/web/me/contact", {"preferred": ["email", "push"], "opt_out": ["voice"], "message_locale": "en"}
+        "/web/me/contact",
+        {"preferred": ["email", "push"], "opt_out": ["voice"], "message_locale": "en"},
     )
     assert saved.status_code == 303
     clash = browser.post(

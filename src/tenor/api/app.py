@@ -23,7 +23,7 @@ from tenor.api.openapi import install_openapi
 from tenor.api.problems import install_problem_handlers
 from tenor.api.routes import borrowers, loans, products
 from tenor.store.database import Database
-from tenor.web import create_web_app
+from tenor.web.app import create_web_app
 
 _DESCRIPTION = """\
 Tenor follows every loan from disbursement to its last repayment. Amounts are decimal strings

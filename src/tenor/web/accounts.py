@@ -52,8 +52,8 @@ _PHONE = re.compile(r"\+?[0-9]{6,20}")
 password_hasher = PasswordHasher()
 code_hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 #: Verified against when a username is unknown, so that a wrong username costs what a wrong
-#: password costs and the answer's timing does not tell which usernames exist.
-_DUMMY_HASH: Final = password_hasher.hash(secrets.token_urlsafe(16))
+#: password costs and the answer's timing does not tell which usernames exist; made on first use.
+_DUMMY_HASH: str | None = None
 
 
 class SignInError(InvalidArgumentError):
@@ -132,6 +132,9 @@ def check_password(session: Session, username: str, password: str, now: dt.datet
         select(StaffUser).where(StaffUser.username == username.strip().lower())
     ).one_or_none()
     if user is None or user.disabled_at is not None:
+        global _DUMMY_HASH  # noqa: PLW0603 - one hash per process, made when first needed
+        if _DUMMY_HASH is None:
+            _DUMMY_HASH = password_hasher.hash(secrets.token_urlsafe(16))
         _verify(password_hasher, _DUMMY_HASH, password)
         raise refused
     if user.locked_until is not None and aware(user.locked_until) > now:
