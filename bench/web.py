@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import logging
 import re
 import statistics
 import tempfile
@@ -24,6 +25,7 @@ from fastapi.testclient import TestClient
 
 from tenor.actions.apikeys import create_api_key
 from tenor.api.app import create_app
+from tenor.api.logs import configure_logging
 from tenor.simulation import live_through, plan_book
 from tenor.store.database import Database
 from tenor.store.migrate import upgrade
@@ -50,6 +52,8 @@ def main() -> None:
     parser.add_argument("--months", type=int, default=12)
     parser.add_argument("--requests", type=int, default=30)
     options = parser.parse_args()
+    # One log line per request would drown the figures: warnings and errors only.
+    configure_logging(level=logging.WARNING)
     with tempfile.TemporaryDirectory() as folder:
         db = Database(f"sqlite:///{Path(folder) / 'tenor.db'}")
         upgrade(db)
