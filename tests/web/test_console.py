@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
 from tenor.actions.apikeys import create_api_key
@@ -9,6 +10,9 @@ from tenor.store.models import Borrower
 from tenor.web.tables import SignInCode, StaffUser, WebSession
 from tests.api.conftest import Book
 from tests.web.conftest import PASSWORD, Web
+
+#: Tests of what pages look like, not of what is stored, run on SQLite only.
+sqlite_only = pytest.mark.parametrize("db", ["sqlite"], indirect=True)
 
 PHONE_A = "13800138000"
 PHONE_B = "13900139000"
@@ -135,6 +139,7 @@ def test_a_signed_in_form_needs_the_sessions_own_token(web: Web, book: Book) -> 
         assert borrower.locale == "zh-CN"
 
 
+@sqlite_only
 def test_pages_carry_security_headers_and_cookies_are_locked_down(web: Web) -> None:
     browser = web.browser()
     page = browser.get("/web/sign-in")
@@ -155,6 +160,7 @@ def test_pages_carry_security_headers_and_cookies_are_locked_down(web: Web) -> N
     assert "secure" in secure.headers["set-cookie"].lower()
 
 
+@sqlite_only
 def test_static_files_are_served_from_the_package(web: Web) -> None:
     browser = web.browser()
     for name in ("console.js", "console.css", "vendor/htmx.min.js", "vendor/echarts.common.min.js"):
@@ -316,6 +322,7 @@ def test_the_language_switches_and_formats_follow_it(web: Web, book: Book) -> No
     assert away.headers["location"] == "/web/"
 
 
+@sqlite_only
 def test_the_browser_language_is_the_default(web: Web) -> None:
     english = web.browser().get("/web/sign-in", headers={"Accept-Language": "en-US,en;q=0.8"})
     assert "Sign in to the staff console" in english.text

@@ -119,11 +119,15 @@ def now(request: Request) -> dt.datetime:
     return clock()
 
 
+_UNKNOWN: Final = object()
+
+
 def current_viewer(request: Request) -> Viewer | None:
     """The viewer of the request's session cookie, or None."""
-    if "viewer" in request.state.__dict__:
-        found: Viewer | None = request.state.viewer
-        return found
+    # Asked for by the page's dependency, its CSRF check and its template: read once.
+    known = getattr(request.state, "viewer", _UNKNOWN)
+    if known is None or isinstance(known, Viewer):
+        return known
     viewer = None
     token = request.cookies.get(SESSION_COOKIE)
     if token:

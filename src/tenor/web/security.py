@@ -74,7 +74,10 @@ def anonymous_csrf(request: Request) -> str:
     current = request.cookies.get(CSRF_COOKIE)
     if current and len(current) == 43:
         return current
-    fresh: str = request.state.__dict__.setdefault("new_csrf", secrets.token_urlsafe(32))
+    fresh: str | None = getattr(request.state, "new_csrf", None)
+    if fresh is None:
+        fresh = secrets.token_urlsafe(32)
+        request.state.new_csrf = fresh
     return fresh
 
 
@@ -87,7 +90,7 @@ def check_csrf(expected: str | None, given: str | None) -> None:
 def finish(request: Request, response: _Response) -> _Response:
     """Add the console's CSP, and the double-submit cookie if this page made the token."""
     response.headers["Content-Security-Policy"] = CSP
-    fresh = request.state.__dict__.get("new_csrf")
+    fresh = getattr(request.state, "new_csrf", None)
     if fresh is not None:
         set_cookie(request, response, CSRF_COOKIE, fresh)
     return response
