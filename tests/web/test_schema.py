@@ -12,7 +12,7 @@ from tenor.store.database import Database
 from tenor.store.models import Base
 from tenor.web import tables
 from tenor.web.i18n import ZH_CN, translate
-from tenor.web.pages import STAFF_PAGES, TEMPLATES
+from tenor.web.pages import BORROWER_PAGES, STAFF_PAGES, TEMPLATES
 
 WEB_TABLES = (
     tables.StaffUser.__tablename__,
@@ -54,7 +54,7 @@ def _messages() -> set[str]:
 def test_every_message_of_every_template_has_its_chinese() -> None:
     messages = _messages()
     assert "Sign in" in messages  # the extraction sees the templates at all
-    navigation = {page.label for page in STAFF_PAGES}
+    navigation = {page.label for page in (*STAFF_PAGES, *BORROWER_PAGES)}
     missing = sorted(message for message in messages | navigation if message not in ZH_CN)
     assert missing == []
 

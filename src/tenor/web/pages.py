@@ -55,6 +55,13 @@ STAFF_PAGES: Final = (
 )
 
 
+#: The borrower's pages under /web/me, in the navigation's order (relief requests join here).
+BORROWER_PAGES: Final = (
+    NavPage("/me", "My loans", Permission.READ_LOANS),
+    NavPage("/me/contact", "Contact preferences", Permission.UPDATE_CONTACTS),
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Viewer:
     """The signed-in person: their role and scope, and their session's CSRF token."""
@@ -86,13 +93,25 @@ class Viewer:
         return self.principal().may(permission)
 
     def nav(self) -> list[NavPage]:
-        """The staff pages this viewer may open."""
+        """The pages this viewer may open: the borrower's own, or the staff pages of the role."""
         principal = self.principal()
+        if self.is_borrower:
+            return [page for page in BORROWER_PAGES if principal.may(page.permission)]
         return [
             page
             for page in STAFF_PAGES
             if principal.may(page.permission) and (principal.sees_everything or not page.whole_book)
         ]
+
+
+def current_page(pages: list[NavPage], path: str) -> str | None:
+    """The page of the navigation that ``path`` is on: the longest whose path it starts with."""
+    inside = [
+        page.path
+        for page in pages
+        if path == PREFIX + page.path or path.startswith(PREFIX + page.path + "/")
+    ]
+    return max(inside, key=len, default=None)
 
 
 class NotSignedInError(Exception):
@@ -195,6 +214,7 @@ def _environment() -> jinja2.Environment:
 
 TEMPLATES: Final = _environment()
 TEMPLATES.globals["chart_spec"] = chart_spec
+TEMPLATES.globals["current_page"] = current_page
 
 
 def render(

@@ -38,8 +38,6 @@ def home(request: Request) -> RedirectResponse:
     viewer = current_viewer(request)
     if viewer is None:
         return redirect(request, "/sign-in")
-    if viewer.is_borrower:
-        return redirect(request, "/me")
     pages = viewer.nav()
     return redirect(request, pages[0].path if pages else "/loans")
 
