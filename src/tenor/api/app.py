@@ -23,6 +23,7 @@ from tenor.api.openapi import install_openapi
 from tenor.api.problems import install_problem_handlers
 from tenor.api.routes import audit, borrowers, loans, notify, products, relief
 from tenor.store.database import Database
+from tenor.web.app import create_web_app
 
 _DESCRIPTION = """\
 Tenor follows every loan from disbursement to its last repayment. Amounts are decimal strings
@@ -80,5 +81,6 @@ def create_app(db: Database | None = None) -> FastAPI:
     for module in (borrowers, products, loans, relief, audit, notify):
         app.include_router(module.router)
     app.add_route("/metrics", metrics.endpoint, methods=["GET"], include_in_schema=False)
+    app.mount("/web", create_web_app(database))
     install_openapi(app)
     return app

@@ -13,8 +13,16 @@ from tenor.bureau import tables as bureau_tables
 from tenor.notify import tables as notify_tables
 from tenor.relief import tables as relief_tables
 from tenor.store.models import Base
+from tenor.web import tables as web_tables
 
 #: The modules whose tables join the core's (borrowers, products, loans, journal, ...).
-CAPABILITY_TABLES = (audit_tables, close_tables, bureau_tables, notify_tables, relief_tables)
+CAPABILITY_TABLES = (
+    audit_tables,
+    close_tables,
+    bureau_tables,
+    notify_tables,
+    relief_tables,
+    web_tables,
+)
 
 __all__ = ["CAPABILITY_TABLES", "Base"]

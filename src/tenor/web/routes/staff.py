@@ -1,0 +1,198 @@
+"""The staff console: the portfolio, loans and borrowers, as each role may see them.
+
+Every page reads through the same documents as the API (:mod:`tenor.store.reads`) and the
+same rules of scope and masking (:mod:`tenor.api.roles`): a collector sees phone numbers and
+not national IDs, an auditor neither, an agency only what is placed with it (nothing yet).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Final
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from tenor.api.queries import check_borrower_in_scope, check_loan_in_scope, list_borrowers
+from tenor.api.roles import Permission, Role, borrower_view
+from tenor.core.errors import InvalidArgumentError
+from tenor.store.journal import NotFoundError
+from tenor.store.models import Borrower
+from tenor.store.reads import (
+    LoanFilter,
+    get_loan,
+    journal_document,
+    list_loans,
+    schedule_document,
+)
+from tenor.web.pages import PageForbiddenError, Viewer, database, render, require, staff_viewer
+from tenor.web.views import BUCKET_ORDER, borrower_names, portfolio, reversed_events
+
+router = APIRouter()
+
+Staff = Annotated[Viewer, Depends(staff_viewer)]
+Id = Annotated[int, Path(ge=1, le=2**63 - 1)]
+PAGE_SIZE: Final = 50
+CHARTS: Final = ("buckets", "classes", "products")
+STATUSES: Final = ("active", "overpaid", "closed", "written-off", "pending", "approved")
+
+
+def _whole_book(viewer: Viewer) -> None:
+    require(viewer, Permission.READ_LOANS)
+    if not viewer.principal().sees_everything:
+        raise PageForbiddenError
+
+
+@router.get("/portfolio", name="portfolio")
+def portfolio_page(request: Request, viewer: Staff) -> HTMLResponse:
+    """Open loans by bucket, class and product, as charts with their tables and CSV files."""
+    _whole_book(viewer)
+    with database(request).reading() as session:
+        sections = portfolio(session)
+    return render(request, "portfolio.html", {"sections": sections, "charts": True})
+
+
+@router.get("/portfolio/{currency}/{chart}.csv", name="portfolio_csv")
+def portfolio_csv(
+    request: Request,
+    viewer: Staff,
+    currency: Annotated[str, Path(pattern=r"^[A-Z]{3}$")],
+    chart: Annotated[str, Path(pattern=r"^[a-z]+$")],
+) -> Response:
+    """One chart's data as CSV (UTF-8 with a byte-order mark, so spreadsheets read 中文)."""
+    _whole_book(viewer)
+    if chart not in CHARTS:
+        raise NotFoundError(f"no chart {chart!r}")
+    with database(request).reading() as session:
+        sections = {section.currency: section for section in portfolio(session)}
+    if currency not in sections:
+        raise NotFoundError(f"no open loans in {currency}")
+    section = sections[currency]
+    data = {"buckets": section.by_bucket, "classes": section.by_class}.get(
+        chart, section.by_product
+    )
+    return Response(
+        "\ufeff" + data.csv(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="tenor-{chart}-{currency}.csv"'},
+    )
+
+
+@router.get("/loans", name="loans")
+def loans_page(
+    request: Request,
+    viewer: Staff,
+    status: Annotated[str | None, Query(max_length=16)] = None,
+    bucket: Annotated[str | None, Query(max_length=16)] = None,
+    min_dpd: Annotated[str | None, Query(max_length=6)] = None,
+    page: Annotated[int, Query(ge=1, le=10**7)] = 1,
+) -> HTMLResponse:
+    """Loans in the viewer's scope, filtered; htmx asks for the table alone."""
+    require(viewer, Permission.READ_LOANS)
+    # An empty field of the filter form means "any"; anything else must be a known value.
+    if min_dpd and not min_dpd.isdigit():
+        raise InvalidArgumentError("days past due is a whole number of days")
+    if status and status not in STATUSES:
+        raise InvalidArgumentError(f"unknown status {status!r}")
+    if bucket and bucket not in BUCKET_ORDER:
+        raise InvalidArgumentError(f"unknown bucket {bucket!r}")
+    filters = LoanFilter(
+        status=status or None, bucket=bucket or None, min_dpd=int(min_dpd) if min_dpd else None
+    )
+    items: list[dict[str, Any]] = []
+    total = 0
+    names: dict[int, str] = {}
+    if viewer.role is not Role.AGENCY:
+        with database(request).reading() as session:
+            items, total = list_loans(
+                session, filters, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE
+            )
+            names = borrower_names(session, {item["borrower_id"] for item in items})
+    context = {
+        "items": items,
+        "total": total,
+        "names": names,
+        "page": page,
+        "pages": max(1, -(-total // PAGE_SIZE)),
+        "filters": filters,
+        "statuses": STATUSES,
+        "buckets": BUCKET_ORDER,
+    }
+    template = "loans_table.html" if request.headers.get("HX-Request") else "loans.html"
+    return render(request, template, context)
+
+
+@router.get("/loans/{loan_id}", name="loan")
+def loan_page(request: Request, viewer: Staff, loan_id: Id) -> HTMLResponse:
+    """A loan: terms, balances, schedule, the journal as a timeline, and whom to contact."""
+    require(viewer, Permission.READ_LOANS)
+    with database(request).reading() as session:
+        check_loan_in_scope(session, viewer.principal(), loan_id)
+        loan = get_loan(session, loan_id)
+        schedule = schedule_document(session, loan_id)
+        journal = journal_document(session, loan_id)
+        reversed_ids = reversed_events(session, loan_id)
+        borrower = session.get(Borrower, loan["borrower_id"])
+        assert borrower is not None  # a loan's borrower row always exists (foreign key)
+        person = borrower_view(borrower, viewer.principal())
+    return render(
+        request,
+        "loan.html",
+        {
+            "loan": loan,
+            "schedule": schedule,
+            "events": list(reversed(journal["events"])),
+            "reversed_ids": reversed_ids,
+            "borrower": person,
+        },
+    )
+
+
+@router.get("/borrowers", name="borrowers")
+def borrowers_page(
+    request: Request,
+    viewer: Staff,
+    name: Annotated[str | None, Query(max_length=200)] = None,
+    page: Annotated[int, Query(ge=1, le=10**7)] = 1,
+) -> HTMLResponse:
+    """Borrowers in the viewer's scope, by id, whose name contains ``name``."""
+    require(viewer, Permission.READ_BORROWERS)
+    rows: list[dict[str, Any]] = []
+    total = 0
+    if viewer.role is not Role.AGENCY:
+        with database(request).reading() as session:
+            found, total = list_borrowers(
+                session,
+                kind=None,
+                name=name or None,
+                only_id=None,
+                offset=(page - 1) * PAGE_SIZE,
+                limit=PAGE_SIZE,
+            )
+            rows = [borrower_view(row, viewer.principal()) for row in found]
+    return render(
+        request,
+        "borrowers.html",
+        {
+            "rows": rows,
+            "total": total,
+            "name": name or "",
+            "page": page,
+            "pages": max(1, -(-total // PAGE_SIZE)),
+        },
+    )
+
+
+@router.get("/borrowers/{borrower_id}", name="borrower")
+def borrower_page(request: Request, viewer: Staff, borrower_id: Id) -> HTMLResponse:
+    """A borrower, masked as the viewer's role requires, and their loans."""
+    require(viewer, Permission.READ_BORROWERS)
+    check_borrower_in_scope(viewer.principal(), borrower_id)
+    with database(request).reading() as session:
+        borrower = session.get(Borrower, borrower_id)
+        if borrower is None:
+            raise NotFoundError(f"borrower {borrower_id} does not exist")
+        person = borrower_view(borrower, viewer.principal())
+        loans: list[dict[str, Any]] = []
+        if viewer.may(Permission.READ_LOANS):
+            loans, _ = list_loans(session, LoanFilter(borrower_id=borrower_id), limit=500)
+    return render(request, "borrower.html", {"borrower": person, "loans": loans})

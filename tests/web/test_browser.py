@@ -1,0 +1,220 @@
+"""End to end in a real headless Chromium (Debian's, driven by Playwright): a member of staff
+and a borrower go through the console as people do, every page passes axe-core's automated
+accessibility check, and no page breaks its own Content-Security-Policy.
+
+Screenshots go to ``$TENOR_TEST_ARTIFACTS`` (default ``.artifacts/web`` in the repository).
+Chromium comes from Debian's ``chromium`` package, which ``.ci/run`` installs; Playwright cannot
+download its own browser here.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from argon2 import PasswordHasher
+from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
+
+from tenor.actions import apikeys
+from tenor.api.app import create_app
+from tenor.store.database import Database
+from tenor.web import accounts
+from tenor.web.accounts import create_staff_user
+from tests.api.conftest import Book, seed_book
+from tests.conftest import make_database
+from tests.web.conftest import PASSWORD, Web
+
+ROOT = Path(__file__).resolve().parents[2]
+AXE = Path(__file__).with_name("vendor") / "axe.min.js"
+ARTIFACTS = Path(os.environ.get("TENOR_TEST_ARTIFACTS", ROOT / ".artifacts" / "web"))
+
+
+def chromium_path() -> str | None:
+    """Debian's Chromium, or the one ``TENOR_CHROMIUM`` names."""
+    for candidate in (os.environ.get("TENOR_CHROMIUM"), "/usr/bin/chromium", "chromium"):
+        if candidate and (found := shutil.which(candidate)):
+            return found
+    return None
+
+
+@dataclass
+class Site:
+    """A live server on loopback over a seeded SQLite book."""
+
+    url: str
+    db: Database
+    book: Book
+    web: Web
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """Tenor served by uvicorn in a thread, on a free port of 127.0.0.1."""
+    cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    patch = pytest.MonkeyPatch()
+    for module, name in ((apikeys, "_HASHER"), (accounts, "password_hasher")):
+        patch.setattr(module, name, cheap)
+    patch.setattr(accounts, "code_hasher", cheap)
+    request = _Finalizers()
+    db = make_database("sqlite", tmp_path_factory.mktemp("site"), request)  # type: ignore[arg-type]
+    book = seed_book(db)
+    with db.transaction() as session:
+        create_staff_user(session, username="carol", password=PASSWORD, role="collector")
+    app = create_app(db)
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline, "the server did not start in 30 s"
+        time.sleep(0.05)
+    yield Site(f"http://127.0.0.1:{port}", db, book, Web(db, app, clock=None))  # type: ignore[arg-type]
+    server.should_exit = True
+    thread.join(timeout=10)
+    request.run()
+    patch.undo()
+
+
+class _Finalizers:
+    """Enough of pytest's request for make_database outside a function-scoped test."""
+
+    def __init__(self) -> None:
+        self.calls: list[Any] = []
+
+    def addfinalizer(self, call: Any) -> None:
+        self.calls.append(call)
+
+    def run(self) -> None:
+        for call in reversed(self.calls):
+            call()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Headless Chromium; skipped, saying why, only where Chromium cannot be installed."""
+    path = chromium_path()
+    if path is None:
+        pytest.skip("Chromium is not installed: apt-get install chromium (.ci/run does)")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=path, args=["--no-sandbox", "--disable-dev-shm-usage"]
+        )
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    """A fresh page that records console errors (a CSP violation is one)."""
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(30_000)
+    opened = context.new_page()
+    errors: list[str] = []
+
+    def record(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            errors.append(message.text)
+
+    opened.on("console", record)
+    opened.on("pageerror", lambda error: errors.append(str(error)))
+    yield opened
+    context.close()
+    assert errors == [], f"the browser reported errors: {errors}"
+
+
+def accessible(page: Page, name: str) -> None:
+    """Screenshot the page, then fail on any axe-core violation (WCAG 2.1 A and AA)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    # Evaluated through the DevTools protocol, so the page's CSP (no inline script) allows it.
+    page.evaluate(AXE.read_text(encoding="utf-8"))
+    result = page.evaluate(
+        "axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21aa']}})"
+    )
+    problems = [
+        f"{violation['id']}: {violation['help']} ({len(violation['nodes'])} elements)"
+        for violation in result["violations"]
+    ]
+    assert problems == [], f"{name}: {problems}"
+
+
+def test_a_collector_reads_the_portfolio_a_loan_and_switches_language(
+    site: Site, page: Page
+) -> None:
+    page.goto(f"{site.url}/web/")
+    expect(page).to_have_url(re.compile(r"/web/sign-in$"))
+    accessible(page, "sign-in")
+    page.get_by_label("用户名").fill("carol")
+    page.get_by_label("密码", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="登录").first.click()
+    expect(page).to_have_url(re.compile(r"/web/portfolio$"))
+    # Every chart draws (ECharts renders SVG) from the data the server put in the page.
+    charts = page.locator(".chart[data-drawn='true'] svg")
+    expect(charts).to_have_count(3)
+    expect(page.locator("a.csv[download]")).to_have_count(3)
+    accessible(page, "portfolio")
+
+    page.get_by_role("link", name="贷款", exact=True).click()
+    expect(page.get_by_role("status")).to_contain_text("共 4 笔贷款")
+    # The filter answers through htmx: the table changes, the page does not reload.
+    page.get_by_label("状态").select_option("active")
+    expect(page.get_by_role("status")).to_contain_text("共 2 笔贷款")
+    expect(page).to_have_url(re.compile(r"status=active"))
+    accessible(page, "loans")
+
+    page.get_by_role("link", name=str(site.book.loan_a), exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(f"贷款 {site.book.loan_a}")
+    expect(page.locator(".timeline .event")).to_have_count(3)
+    accessible(page, "loan")
+
+    page.get_by_role("button", name="English").click()
+    expect(page.get_by_role("heading", name="Schedule")).to_be_visible()
+    expect(page.locator("body")).to_contain_text("CN¥6,000.00")
+    accessible(page, "loan-en")
+
+
+def test_a_borrower_signs_in_with_a_code_and_looks_after_their_loan(site: Site, page: Page) -> None:
+    page.goto(f"{site.url}/web/me")
+    expect(page).to_have_url(re.compile(r"/web/me/sign-in$"))
+    accessible(page, "me-sign-in")
+    page.get_by_label("手机号码").fill("138 0013 8000")
+    page.get_by_role("button", name="发送验证码").click()
+    expect(page.get_by_role("status")).to_contain_text("验证码正在发送中")
+    page.get_by_label("验证码").fill(site.web.last_code(site.book.borrower_a))
+    page.get_by_role("button", name="登录").click()
+    expect(page).to_have_url(re.compile(r"/web/me$"))
+    # The disbursed loan and the approved one waiting for its money; not the application.
+    expect(page.get_by_role("heading", level=2)).to_have_count(2)
+    card = page.get_by_role("region", name=re.compile(f"^贷款 {site.book.loan_a} "))
+    expect(card.locator(".next-due")).to_contain_text("应还")
+    accessible(page, "me")
+
+    card.get_by_role("link", name="查看还款计划和还款记录").click()
+    expect(page.get_by_role("heading", name="还款记录")).to_be_visible()
+    accessible(page, "me-loan")
+    page.get_by_role("link", name=re.compile("^回执 ")).click()
+    expect(page.locator(".receipt")).to_contain_text(site.book.repayment_a)
+    accessible(page, "me-receipt")
+
+    page.get_by_role("link", name="联系偏好").click()
+    page.get_by_role("group", name="您偏好的渠道").get_by_label("电子邮件").check()
+    page.get_by_role("group", name="您不希望使用的渠道").get_by_label("语音电话").check()
+    page.get_by_role("button", name="保存").click()
+    expect(page.get_by_role("status")).to_contain_text("已保存")
+    accessible(page, "me-contact")
+
+    page.get_by_role("button", name="退出登录").click()
+    expect(page).to_have_url(re.compile(r"/web/me/sign-in\?n=out$"))
