@@ -98,7 +98,7 @@ def close_command(
     it finishes the same way. Loans whose data break a rule are reported as
     errors and the close goes on.
     """
-    from tenor.batch.close import ENGINES, close_book
+    from tenor.batch.close import ENGINES
 
     day = _date("--date", date)
     last = _date("--through", through)
@@ -113,6 +113,30 @@ def close_command(
     if scheduler and engine != "dask":
         _fail("--scheduler is for --engine dask")
     db = open_database()
+    try:
+        document = _close(db, day, last, count, engine, scheduler, size, json_output)
+    finally:
+        # A refused close still returns its connections, on the way to its one-line error.
+        db.dispose()
+    if json_output:
+        typer.echo(json.dumps(document, indent=2, ensure_ascii=False))
+        return
+    from rich.console import Console
+
+    _print_close(Console(highlight=False), document)
+
+
+def _close(
+    db: Any,
+    day: Any,
+    last: Any,
+    count: int,
+    engine: str,
+    scheduler: str | None,
+    size: int,
+    json_output: bool,
+) -> dict[str, Any]:
+    from tenor.batch.close import close_book
     from tenor.cli import domain_errors
 
     with database_errors(db.url), domain_errors(), _bar(json_output) as bar:
@@ -142,14 +166,7 @@ def close_command(
             on_partition=on_partition,
         )
     with database_errors(db.url):
-        document = close_document(db, result)
-    db.dispose()
-    if json_output:
-        typer.echo(json.dumps(document, indent=2, ensure_ascii=False))
-        return
-    from rich.console import Console
-
-    _print_close(Console(highlight=False), document)
+        return close_document(db, result)
 
 
 def _bar(json_output: bool) -> Any:
@@ -367,9 +384,11 @@ def report_portfolio(
 
     day = _date("--date", date)
     db = open_database()
-    with database_errors(db.url), domain_errors(), db.reading() as session:
-        report = portfolio_report(session, day)
-    db.dispose()
+    try:
+        with database_errors(db.url), domain_errors(), db.reading() as session:
+            report = portfolio_report(session, day)
+    finally:
+        db.dispose()
     if json_output:
         typer.echo(json.dumps(report, indent=2, ensure_ascii=False))
         return
