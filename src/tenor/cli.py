@@ -20,7 +20,7 @@ from typing import Annotated, Final, NoReturn, TypeVar
 import typer
 from rich.console import Console
 
-from tenor.commands import book, service
+from tenor.commands import book, risk, service
 from tenor.core.calendar import BusinessDayConvention, DayCount, Frequency, HolidayCalendar
 from tenor.core.errors import DomainError, InvalidArgumentError, PrecisionError
 from tenor.core.money import CURRENCY_EXPONENTS, Money, Rounding, exponent, to_decimal
@@ -424,6 +424,7 @@ def schedule_json(schedule: Schedule) -> dict[str, object]:
 
 book.register(app)
 service.register(app)
+risk.register(app)
 
 
 def main() -> None:
