@@ -21,7 +21,7 @@ from tenor.api.logs import configure_logging
 from tenor.api.middleware import Metrics, RequestMiddleware
 from tenor.api.openapi import install_openapi
 from tenor.api.problems import install_problem_handlers
-from tenor.api.routes import borrowers, loans, products
+from tenor.api.routes import borrowers, loans, products, risk
 from tenor.store.database import Database
 
 _DESCRIPTION = """\
@@ -77,7 +77,7 @@ def create_app(db: Database | None = None) -> FastAPI:
     app.state.metrics = metrics
     app.add_middleware(RequestMiddleware, metrics=metrics)
     install_problem_handlers(app)
-    for module in (borrowers, products, loans):
+    for module in (borrowers, products, loans, risk):
         app.include_router(module.router)
     app.add_route("/metrics", metrics.endpoint, methods=["GET"], include_in_schema=False)
     install_openapi(app)

@@ -14,6 +14,8 @@ loans:read                yes    yes   yes        scope   yes      own
 loans:originate           yes    -     -          -       -        -
 loans:repay               yes    -     yes        scope   -        -
 loans:adjust              yes    -     -          -       -        -
+risk:read                 yes    yes   yes        -       yes      -
+risk:score                yes    yes   -          -       -        -
 ========================  =====  ====  =========  ======  =======  ========
 
 - ``borrowers:contact`` is ``PATCH /v1/borrowers/{id}/contact-preferences``: a collector records
@@ -21,6 +23,8 @@ loans:adjust              yes    -     -          -       -        -
 - ``loans:originate`` is creating, approving and disbursing a loan; ``loans:repay`` is posting
   a repayment (a collector records money collected in the field); ``loans:adjust`` is reversals,
   charges and waivers, which change what a borrower owes and stay with admins.
+- ``risk:read`` is the early-warning watchlist; ``risk:score`` is scoring applicants by a
+  model's champion.
 - risk officers read the whole book and maintain products; auditors read everything and never
   write (every write answers 403).
 
@@ -70,18 +74,36 @@ class Permission(StrEnum):
     ORIGINATE_LOANS = "loans:originate"
     POST_REPAYMENTS = "loans:repay"
     ADJUST_LOANS = "loans:adjust"
+    READ_RISK = "risk:read"
+    SCORE_RISK = "risk:score"
 
 
 P = Permission
 
 PERMISSIONS: Final[dict[Role, frozenset[Permission]]] = {
     Role.ADMIN: frozenset(Permission),
-    Role.RISK: frozenset({P.READ_BORROWERS, P.READ_PRODUCTS, P.WRITE_PRODUCTS, P.READ_LOANS}),
+    Role.RISK: frozenset(
+        {
+            P.READ_BORROWERS,
+            P.READ_PRODUCTS,
+            P.WRITE_PRODUCTS,
+            P.READ_LOANS,
+            P.READ_RISK,
+            P.SCORE_RISK,
+        }
+    ),
     Role.COLLECTOR: frozenset(
-        {P.READ_BORROWERS, P.UPDATE_CONTACTS, P.READ_PRODUCTS, P.READ_LOANS, P.POST_REPAYMENTS}
+        {
+            P.READ_BORROWERS,
+            P.UPDATE_CONTACTS,
+            P.READ_PRODUCTS,
+            P.READ_LOANS,
+            P.POST_REPAYMENTS,
+            P.READ_RISK,
+        }
     ),
     Role.AGENCY: frozenset({P.READ_BORROWERS, P.UPDATE_CONTACTS, P.READ_LOANS, P.POST_REPAYMENTS}),
-    Role.AUDITOR: frozenset({P.READ_BORROWERS, P.READ_PRODUCTS, P.READ_LOANS}),
+    Role.AUDITOR: frozenset({P.READ_BORROWERS, P.READ_PRODUCTS, P.READ_LOANS, P.READ_RISK}),
     Role.BORROWER: frozenset({P.READ_BORROWERS, P.UPDATE_CONTACTS, P.READ_LOANS}),
 }
 

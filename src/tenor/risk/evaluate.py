@@ -17,7 +17,6 @@ challenger with sigmoid-calibrated probabilities.
 
 from __future__ import annotations
 
-import os
 import warnings
 from collections.abc import Callable, Sequence
 from typing import Any, Final
@@ -33,6 +32,7 @@ from sklearn.metrics import brier_score_loss, roc_auc_score, roc_curve
 from sklearn.model_selection import RepeatedStratifiedKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from threadpoolctl import threadpool_limits
 
 from tenor.risk.scorecard import ScorecardParams, categorical_columns, fit_scorecard
 
@@ -176,7 +176,8 @@ def metrics(outcome: np.ndarray, probability: np.ndarray) -> dict[str, float]:
     false_positive, true_positive, _ = roc_curve(outcome, probability)
     clipped = np.clip(probability, 1e-6, 1 - 1e-6)
     log_odds = np.log(clipped / (1 - clipped)).reshape(-1, 1)
-    calibration = LogisticRegression(penalty=None, max_iter=1000).fit(log_odds, outcome)
+    # An unpenalised fit (a huge C), written so on every scikit-learn version.
+    calibration = LogisticRegression(C=1e12, max_iter=1000).fit(log_odds, outcome)
     return {
         "auc": auc,
         "gini": 2 * auc - 1,
@@ -185,6 +186,28 @@ def metrics(outcome: np.ndarray, probability: np.ndarray) -> dict[str, float]:
         "calibration_slope": float(calibration.coef_[0][0]),
         "calibration_intercept": float(calibration.intercept_[0]),
     }
+
+
+def _run_folds(
+    frame: pd.DataFrame,
+    outcome: np.ndarray,
+    splits: Sequence[tuple[np.ndarray, np.ndarray]],
+    models: Sequence[str],
+    seed: int,
+    scores: dict[str, list[dict[str, float]]],
+    progress: Callable[[int, int], None] | None,
+) -> None:
+    for done, (train_rows, test_rows) in enumerate(splits, start=1):
+        train = frame.iloc[train_rows].reset_index(drop=True)
+        test = frame.iloc[test_rows].reset_index(drop=True)
+        for name in models:
+            with warnings.catch_warnings():
+                # The comparison libraries warn about their own dependencies' deprecations.
+                warnings.simplefilter("ignore")
+                probability = MODELS[name](train, outcome[train_rows], test, seed)
+            scores[name].append(metrics(outcome[test_rows], probability))
+        if progress is not None:
+            progress(done, len(splits))
 
 
 def evaluate(
@@ -206,22 +229,13 @@ def evaluate(
     unknown = [name for name in models if name not in MODELS]
     if unknown:
         raise ValueError(f"unknown models: {', '.join(unknown)}")
-    # Fold-level fits are small; threads would only fight over the cores.
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
     splitter = RepeatedStratifiedKFold(n_splits=folds, n_repeats=repeats, random_state=seed)
     scores: dict[str, list[dict[str, float]]] = {name: [] for name in models}
     splits = list(splitter.split(frame, outcome))
-    for done, (train_rows, test_rows) in enumerate(splits, start=1):
-        train = frame.iloc[train_rows].reset_index(drop=True)
-        test = frame.iloc[test_rows].reset_index(drop=True)
-        for name in models:
-            with warnings.catch_warnings():
-                # The comparison libraries warn about their own dependencies' deprecations.
-                warnings.simplefilter("ignore")
-                probability = MODELS[name](train, outcome[train_rows], test, seed)
-            scores[name].append(metrics(outcome[test_rows], probability))
-        if progress is not None:
-            progress(done, len(splits))
+    # Fold-level fits are small: OpenMP threads (HistGradientBoosting, LightGBM) only fight
+    # over the cores, and on a busy machine make a fit a hundred times slower.
+    with threadpool_limits(limits=1):
+        _run_folds(frame, outcome, splits, models, seed, scores, progress)
     report: dict[str, Any] = {}
     for name, per_fold in scores.items():
         summary: dict[str, Any] = {

@@ -100,29 +100,27 @@ def _baseline(card: Scorecard, frame: pd.DataFrame) -> dict[str, Any]:
     }
 
 
-def train(
+def register(
     session: Session,
-    dataset: Dataset,
+    card: Scorecard,
+    frame: pd.DataFrame,
+    outcome: np.ndarray,
     *,
+    name: str,
+    dataset: str,
     actor: str,
-    params: ScorecardParams | None = None,
-    name: str | None = None,
 ) -> RiskModel:
-    """Fit the scorecard on ``dataset`` and register it as the model's next version."""
-    frame, outcome = load(dataset)
-    params = params or ScorecardParams()
-    card = fit_scorecard(frame, outcome, params)
+    """Register ``card``, fitted on ``frame`` and ``outcome``, as ``name``'s next version."""
     probability = card.predict_proba(frame)[:, 1]
     artifact = pickle.dumps(card, protocol=pickle.HIGHEST_PROTOCOL)
-    model_name = name or f"pd-{dataset.value}"
-    latest = session.scalar(select(func.max(RiskModel.version)).where(RiskModel.name == model_name))
+    latest = session.scalar(select(func.max(RiskModel.version)).where(RiskModel.name == name))
     row = RiskModel(
-        name=model_name,
+        name=name,
         version=(latest or 0) + 1,
         kind="scorecard",
-        dataset=dataset.value,
+        dataset=dataset,
         data_sha256=data_hash(frame, outcome),
-        params={**params.document(), "chosen_penalty": card.penalty},
+        params={**card.params.document(), "chosen_penalty": card.penalty},
         metrics={
             "training_auc": float(roc_auc_score(outcome, probability)),
             "training_brier": float(brier_score_loss(outcome, probability)),
@@ -138,6 +136,27 @@ def train(
     session.add(row)
     session.flush()
     return row
+
+
+def train(
+    session: Session,
+    dataset: Dataset,
+    *,
+    actor: str,
+    params: ScorecardParams | None = None,
+) -> RiskModel:
+    """Fit the scorecard on ``dataset`` and register it as ``pd-<dataset>``'s next version."""
+    frame, outcome = load(dataset)
+    card = fit_scorecard(frame, outcome, params or ScorecardParams())
+    return register(
+        session,
+        card,
+        frame,
+        outcome,
+        name=f"pd-{dataset.value}",
+        dataset=dataset.value,
+        actor=actor,
+    )
 
 
 def model_document(row: RiskModel) -> dict[str, Any]:

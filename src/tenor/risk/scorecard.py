@@ -35,6 +35,7 @@ import pandas as pd
 from optbinning import BinningProcess
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_score
+from threadpoolctl import threadpool_limits
 
 
 @contextmanager
@@ -324,21 +325,15 @@ def fit_scorecard(
         columns.append(np.eye(width)[column])
     design = np.hstack(columns)
     inner = StratifiedKFold(params.inner_folds, shuffle=True, random_state=params.seed)
-    penalty = max(
-        params.penalties,
-        key=lambda c: float(
-            np.mean(
-                cross_val_score(
-                    LogisticRegression(C=c, max_iter=5000),
-                    design,
-                    outcome,
-                    cv=inner,
-                    scoring="roc_auc",
-                )
-            )
-        ),
-    )
-    model = LogisticRegression(C=penalty, max_iter=5000).fit(design, outcome)
+
+    def inner_auc(penalty: float) -> float:
+        model = LogisticRegression(C=penalty, max_iter=5000)
+        return float(np.mean(cross_val_score(model, design, outcome, cv=inner, scoring="roc_auc")))
+
+    # Small fits: BLAS and OpenMP threads would only fight over the cores.
+    with threadpool_limits(limits=1):
+        penalty = max(params.penalties, key=inner_auc)
+        model = LogisticRegression(C=penalty, max_iter=5000).fit(design, outcome)
     weights = model.coef_[0]
     coefficients = {}
     start = 0
