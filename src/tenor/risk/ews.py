@@ -280,7 +280,11 @@ DEFAULT_COVENANTS: Final = (
 
 def check_covenants(statement: Statement, covenants: Sequence[Covenant]) -> list[Signal]:
     """A breach for each covenant the statement fails (at the threshold holds), a warning for
-    each it passes within its headroom; an indicator that cannot be computed is a breach."""
+    each it passes within its headroom; an indicator that cannot be computed is a breach.
+
+    Indicators are tested as reported, rounded half-up to 4 places, as a compliance
+    certificate states them.
+    """
     values = indicators(statement)
     signals = []
     for covenant in covenants:
