@@ -58,6 +58,7 @@ from tenor.core.delinquency import (
 from tenor.core.money import Money
 from tenor.core.schedule import Method, Milestone, milestone_term
 from tenor.products import PenaltyDocument, ProductConfig
+from tenor.risk.demo_statements import file_statements
 from tenor.store.database import Database
 from tenor.store.journal import Appended, EventFactory, append_in, set_business_date
 from tenor.store.models import (
@@ -810,6 +811,7 @@ def live_through(
     with db.transaction() as session:
         # Every projection now says what it is as of the last business date, as it is.
         session.execute(update(_STATE).values(business_date=plan.end))
+    file_statements(db, plan, book.borrower_ids)  # enterprises' quarterly statements
     return life
 
 

@@ -234,7 +234,9 @@ def test_a_maximum_covenant_and_an_uncomputable_indicator() -> None:
     assert [s.severity for s in check_covenants(_statement(total_debt=2004), at_most)] == [
         Severity.BREACH
     ]
-    no_debt_service = check_covenants(_statement(debt_service=0), [Covenant("dscr", minimum=1)])
+    no_debt_service = check_covenants(
+        _statement(debt_service=0), [Covenant("dscr", minimum=Decimal(1))]
+    )
     assert "not computable" in no_debt_service[0].detail
     with pytest.raises(InvalidArgumentError):
         Covenant("dscr")

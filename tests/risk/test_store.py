@@ -213,13 +213,13 @@ def test_api_scores_equal_the_batch(
 def test_the_migration_matches_the_tables(db: Database) -> None:
     ours = {name for name in Base.metadata.tables if name.startswith("risk_")}
     assert ours == {
-        table.name
-        for table in (
-            tables.RiskModel.__table__,
-            tables.RiskScore.__table__,
-            tables.FinancialStatement.__table__,
-            tables.LoanCovenant.__table__,
-            tables.WatchlistEntry.__table__,
+        model.__tablename__
+        for model in (
+            tables.RiskModel,
+            tables.RiskScore,
+            tables.FinancialStatement,
+            tables.LoanCovenant,
+            tables.WatchlistEntry,
         )
     }
     with db.engine.connect() as connection:
