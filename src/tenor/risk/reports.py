@@ -1,13 +1,14 @@
 """Risk reports over the book: IFRS 9 expected credit loss by stage and segment.
 
 Each open loan's ECL is computed by :func:`tenor.risk.ecl.expected_credit_loss` from its
-projection (``loan_state``: outstanding principal, interest and charges due, stage), its
-remaining installments and its contractual rate; the stage is the higher of the loan's own
-(from days past due) and the stage an open watchlist entry moves it to.
+projection (``loan_state``: outstanding principal, interest and charges due, stage), the
+months to its last unsettled installment and its contractual rate; the stage is the higher of
+the loan's own (from days past due) and the stage an open watchlist entry moves it to.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
 from typing import Any
@@ -21,13 +22,20 @@ from tenor.risk.ecl import EclPolicy, expected_credit_loss, segment_of, stage_pd
 from tenor.store.models import Borrower, InstallmentRow, Loan, LoanStateRow
 
 
+def _months_between(start: dt.date, end: dt.date | None) -> int:
+    """Whole months from ``start`` to ``end`` (at least one): the loan's remaining life."""
+    if end is None:
+        return 1
+    return max((end.year - start.year) * 12 + end.month - start.month, 1)
+
+
 def ecl_report(session: Session, policy: EclPolicy | None = None) -> dict[str, Any]:
     """ECL and exposure by stage and segment, per currency, with the policy used."""
     policy = policy or EclPolicy.default()
     overrides = stage_overrides(session)
-    remaining = dict(
+    last_due = dict(
         session.execute(
-            select(InstallmentRow.loan_id, func.count())
+            select(InstallmentRow.loan_id, func.max(InstallmentRow.due_date))
             .where(InstallmentRow.settled_on.is_(None))
             .group_by(InstallmentRow.loan_id)
         ).all()
@@ -55,7 +63,7 @@ def ecl_report(session: Session, policy: EclPolicy | None = None) -> dict[str, A
             principal=Money(state.outstanding_principal_minor, state.currency),
             due=Money(due, state.currency),
             annual_rate=Decimal(str(terms.get("annual_rate", "0"))),
-            remaining_months=int(remaining.get(state.loan_id, 1)),
+            remaining_months=_months_between(state.business_date, last_due.get(state.loan_id)),
         )
         entry = totals[(state.currency, stage, segment)]
         entry[0] += 1
