@@ -48,6 +48,7 @@ from tenor.core.delinquency import (
 from tenor.core.money import Money
 from tenor.core.schedule import Method, Milestone, milestone_term
 from tenor.products import PenaltyDocument, ProductConfig
+from tenor.risk.demo_statements import file_statements
 from tenor.store.database import Database
 from tenor.store.journal import Appended, LoanBook, Slot, append_in, set_business_date
 from tenor.store.models import (
@@ -693,6 +694,7 @@ def live_through(
     with db.transaction() as session:
         # Every projection now says what it is as of the last business date, as it is.
         session.execute(update(LoanStateRow).values(business_date=plan.end))
+    file_statements(db, plan, book.borrower_ids)  # enterprises' quarterly statements
     return life
 
 

@@ -22,6 +22,8 @@ relief:policy             yes    yes   -          -       -        -
 credit-scores:write       yes    yes   -          -       -        -
 audit:read                yes    yes   yes        yes     yes      yes
 notifications:read        yes    yes   yes        -       yes      -
+risk:read                 yes    yes   yes        -       yes      -
+risk:score                yes    yes   -          -       -        -
 ========================  =====  ====  =========  ======  =======  ========
 
 - ``borrowers:contact`` is ``PATCH /v1/borrowers/{id}/contact-preferences``: a collector records
@@ -37,6 +39,8 @@ notifications:read        yes    yes   yes        -       yes      -
 - ``audit:read`` is the transparency log's tree heads and consistency proofs: sizes, hashes and
   signatures, for everyone to check; an inclusion proof or a receipt names an event and needs
   ``loans:read`` in the loan's scope.
+- ``risk:read`` is the early-warning watchlist; ``risk:score`` is scoring applicants by a
+  model's champion.
 - risk officers read the whole book and maintain products; auditors read everything and never
   write (every write answers 403).
 
@@ -94,6 +98,8 @@ class Permission(StrEnum):
     WRITE_CREDIT_SCORES = "credit-scores:write"
     READ_AUDIT = "audit:read"
     READ_NOTIFICATIONS = "notifications:read"
+    READ_RISK = "risk:read"
+    SCORE_RISK = "risk:score"
 
 
 P = Permission
@@ -112,6 +118,8 @@ PERMISSIONS: Final[dict[Role, frozenset[Permission]]] = {
             P.WRITE_CREDIT_SCORES,
             P.READ_AUDIT,
             P.READ_NOTIFICATIONS,
+            P.READ_RISK,
+            P.SCORE_RISK,
         }
     ),
     Role.COLLECTOR: frozenset(
@@ -126,13 +134,21 @@ PERMISSIONS: Final[dict[Role, frozenset[Permission]]] = {
             P.ACCEPT_RELIEF,
             P.READ_AUDIT,
             P.READ_NOTIFICATIONS,
+            P.READ_RISK,
         }
     ),
     Role.AGENCY: frozenset(
         {P.READ_BORROWERS, P.UPDATE_CONTACTS, P.READ_LOANS, P.POST_REPAYMENTS, P.READ_AUDIT}
     ),
     Role.AUDITOR: frozenset(
-        {P.READ_BORROWERS, P.READ_PRODUCTS, P.READ_LOANS, P.READ_AUDIT, P.READ_NOTIFICATIONS}
+        {
+            P.READ_BORROWERS,
+            P.READ_PRODUCTS,
+            P.READ_LOANS,
+            P.READ_AUDIT,
+            P.READ_NOTIFICATIONS,
+            P.READ_RISK,
+        }
     ),
     Role.BORROWER: frozenset(
         {
