@@ -46,6 +46,7 @@ ADMIN_WRITE = (201, 403, 403, 403, 403, 403)
 PRODUCT = {"code": "p2", "name": "P2", "config": {"currency": "CNY", "annual_rate_percent": "9"}}
 OPT_OUT = {"opt_outs": ["voice"]}
 WAIVER = {**PAY, "component": "penalty", "value_date": "2026-02-25"}
+SCORE = {"model": "pd-none", "applicants": [{"age": 30}]}
 
 TABLE: Final = [
     # borrowers
@@ -77,6 +78,9 @@ TABLE: Final = [
     Row("POST", "/v1/loans/{la}/events/{event}/reversal", None, ADMIN_WRITE),
     Row("POST", "/v1/loans/{la}/charges", {**PAY, "kind": "fee"}, ADMIN_WRITE),
     Row("POST", "/v1/loans/{la}/waivers", WAIVER, ADMIN_WRITE),
+    # risk: no champion is registered in this book, so a permitted scoring call is a 404
+    Row("POST", "/v1/risk/score", SCORE, (404, 404, 403, 403, 403, 403)),
+    Row("GET", "/v1/risk/watchlist", None, (200, 200, 200, 403, 200, 403)),
 ]
 
 CODES: Final = {403: "forbidden", 404: "not_found"}
