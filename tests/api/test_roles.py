@@ -50,6 +50,7 @@ OPT_OUT = {"opt_outs": ["voice"]}
 WAIVER = {**PAY, "component": "penalty", "value_date": "2026-02-25"}
 SCORE = {"score": 700, "source": "bureau", "as_of": "2026-02-01"}
 POLICY = {"currency": "CNY", "min_credit_score": 650}
+RISK_SCORE = {"model": "pd-none", "applicants": [{"age": 30}]}
 
 TABLE: Final = [
     # borrowers
@@ -102,6 +103,12 @@ TABLE: Final = [
     Row("GET", "/v1/audit/proofs/inclusion?event={event}", None, (409, 409, 409, 404, 409, 409)),
     Row("GET", "/v1/loans/{la}/repayments/{event}/receipt", None, (409, 409, 409, 404, 409, 409)),
     Row("GET", "/v1/loans/{lb}/repayments/{event}/receipt", None, (404,) * 6),
+    # risk: no champion is registered in this book, so a permitted scoring call is a 404
+    Row("POST", "/v1/risk/score", RISK_SCORE, (404, 404, 403, 403, 403, 403)),
+    Row("GET", "/v1/risk/watchlist", None, (200, 200, 200, 403, 200, 403)),
+    # notifications: the outbox for staff; the provider's callback answers 403 without its signature
+    Row("GET", "/v1/notifications", None, (200, 200, 200, 403, 200, 403)),
+    Row("POST", "/v1/notify/sms/status", None, (403,) * 6),
 ]
 
 CODES: Final = {403: "forbidden", 404: "not_found", 409: "receipt_not_ready"}

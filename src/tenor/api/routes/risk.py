@@ -82,7 +82,12 @@ def _score(db: Database, body: ScoreRequest) -> dict[str, Any]:
     }
 
 
-@router.post("/score", response_model=ScoreResponse, summary="Score applicants by the champion")
+@router.post(
+    "/score",
+    response_model=ScoreResponse,
+    responses=problem_responses(400),
+    summary="Score applicants by the champion",
+)
 async def score_applicants(
     body: ScoreRequest,
     db: Db,
