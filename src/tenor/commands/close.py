@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from tenor.commands import reports
 from tenor.commands.opening import database_errors, open_database
 
 if TYPE_CHECKING:
@@ -400,8 +401,4 @@ def report_portfolio(
 def register(app: typer.Typer) -> None:
     """Add ``tenor close`` and ``tenor report portfolio`` to ``app``."""
     app.command("close")(close_command)
-    report = typer.Typer(
-        name="report", help="Reports on the book, from the daily close.", no_args_is_help=True
-    )
-    report.command("portfolio")(report_portfolio)
-    app.add_typer(report)
+    reports.report.command("portfolio")(report_portfolio)

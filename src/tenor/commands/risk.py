@@ -21,6 +21,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
+from tenor.commands import reports
 from tenor.commands.opening import database_errors, open_database
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
@@ -434,6 +435,4 @@ def register(app: typer.Typer) -> None:
     ews.command("ingest")(ews_ingest)
     ews.command("watchlist")(ews_watchlist)
     app.add_typer(ews)
-    report = typer.Typer(name="report", help="Reports over the book.", no_args_is_help=True)
-    report.command("ecl")(report_ecl)
-    app.add_typer(report)
+    reports.report.command("ecl")(report_ecl)
