@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from tenor.audit.log import record_change
 from tenor.core.account import LoanEvent, LoanState
 from tenor.core.errors import DomainError, InvalidArgumentError
 from tenor.core.money import Money
@@ -133,6 +134,12 @@ def set_relief_policy(
     )
     session.add(row)
     session.flush()
+    record_change(
+        session,
+        "policy",
+        f"relief-policies/product-{product_id}/v{row.version}",
+        {"product_id": product_id, "version": row.version, "by": actor, **row.document},
+    )
     return row
 
 

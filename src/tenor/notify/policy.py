@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tenor.audit.log import record_change
 from tenor.core.contact import PROFILES
 from tenor.notify.tables import ReminderPolicyRow
 
@@ -104,6 +105,7 @@ def save_policy(session: Session, policy: ReminderPolicy) -> ReminderPolicyRow:
     )
     session.add(row)
     session.flush()
+    record_change(session, "policy", f"reminder-policies/{row.code}/v{row.version}", row.document)
     return row
 
 

@@ -26,6 +26,7 @@ from sklearn.metrics import brier_score_loss, roc_auc_score
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from tenor.audit.log import record_change
 from tenor.core.errors import InvalidArgumentError
 from tenor.risk.datasets import Dataset, data_hash, load
 from tenor.risk.scorecard import Scorecard, ScorecardParams, fit_scorecard
@@ -193,6 +194,18 @@ def promote(session: Session, model_id: int, *, actor: str, now: dt.datetime) ->
     row.promoted_by = actor
     row.promoted_at = now
     session.flush()
+    record_change(
+        session,
+        "model",
+        f"models/{row.name}/{row.id}",
+        {
+            "name": row.name,
+            "id": row.id,
+            "status": "champion",
+            "artifact_sha256": row.artifact_sha256,
+            "promoted_by": actor,
+        },
+    )
     return row
 
 
