@@ -46,10 +46,15 @@ ACTOR = typer.Option(
 
 
 def _actor(session: Session, key: str | None, *, approver: bool = False) -> str:
-    """The journal's name for whoever acts: their key's ``key:<prefix>``, else the OS user."""
+    """The journal's name for whoever acts: their key's ``key:<prefix>``, else the OS user.
+
+    A maker's key defaults to ``TENOR_API_KEY``; an approver's must be given.
+    """
     from tenor.actions.apikeys import verify_api_key
     from tenor.cli import fail
 
+    if key is None and not approver:
+        key = os.environ.get("TENOR_API_KEY")
     if key is None:
         if approver:
             fail("--approver needs an API key")
@@ -216,7 +221,7 @@ def apply_command(
         db = open_database()
         try:
             with db.reading() as session:
-                maker = _actor(session, actor or os.environ.get("TENOR_API_KEY"))
+                maker = _actor(session, actor)
                 checker = None if approver is None else _actor(session, approver, approver=True)
                 evaluation = evaluate(session, loan_id)
                 defaults = evaluation.document.relief(chosen, evaluation.state, evaluation.day)
@@ -267,7 +272,7 @@ def request_command(
         db = open_database()
         try:
             with db.transaction() as session:
-                who = _actor(session, actor or os.environ.get("TENOR_API_KEY"))
+                who = _actor(session, actor)
                 currency = load_loan(session, loan_id).loan.currency
                 request = request_relief(
                     session,
@@ -341,7 +346,7 @@ def accept_command(
         db = open_database()
         try:
             with db.reading() as session:
-                who = _actor(session, actor or os.environ.get("TENOR_API_KEY"))
+                who = _actor(session, actor)
             document = offer_document(accept_offer(db, offer_id, actor=who))
         finally:
             db.dispose()
@@ -422,7 +427,7 @@ def score_command(
         db = open_database()
         try:
             with db.transaction() as session:
-                who = _actor(session, actor or os.environ.get("TENOR_API_KEY"))
+                who = _actor(session, actor)
                 record_credit_score(
                     session,
                     borrower_id=borrower_id,
@@ -468,7 +473,7 @@ def policy_command(
                 if row is None:
                     raise NotFoundError(f"product {product_id} does not exist")
                 if document is not None:
-                    who = _actor(session, actor or os.environ.get("TENOR_API_KEY"))
+                    who = _actor(session, actor)
                     set_relief_policy(session, product_id=product_id, document=document, actor=who)
                 version, policy = current_policy(session, product_id, row.currency)
         finally:
