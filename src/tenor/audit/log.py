@@ -235,6 +235,8 @@ def insert_events(connection: Connection, rows: Sequence[Mapping[str, Any]]) -> 
     if not rows:
         return
     inserted = connection.execute(_INSERT_EVENTS, [dict(row) for row in rows]).all()
+    if [event_id for _, event_id in inserted] != [row["event_id"] for row in rows]:
+        raise LogError("the journal returned its new rows out of order; nothing was logged")
     leaves = [
         {
             "kind": EVENT_LEAF,
@@ -244,11 +246,8 @@ def insert_events(connection: Connection, rows: Sequence[Mapping[str, Any]]) -> 
             "sequence": row["sequence"],
             "leaf_hash": leaf_hash(event_leaf(row)),
         }
-        for (journal_id, event_id), row in zip(inserted, rows, strict=True)
-        if event_id == row["event_id"]
+        for (journal_id, _), row in zip(inserted, rows, strict=True)
     ]
-    if len(leaves) != len(rows):
-        raise LogError("the journal returned its new rows out of order; nothing was logged")
     connection.execute(insert(_LEAVES), leaves)
 
 
