@@ -10,8 +10,10 @@ from __future__ import annotations
 from tenor.audit import tables as audit_tables
 from tenor.batch import tables as close_tables
 from tenor.bureau import tables as bureau_tables
+from tenor.collect import tables as collect_tables
 from tenor.notify import tables as notify_tables
 from tenor.relief import tables as relief_tables
+from tenor.risk import tables as risk_tables
 from tenor.store.models import Base
 from tenor.web import tables as web_tables
 
@@ -20,8 +22,10 @@ CAPABILITY_TABLES = (
     audit_tables,
     close_tables,
     bureau_tables,
+    collect_tables,
     notify_tables,
     relief_tables,
+    risk_tables,
     web_tables,
 )
 
