@@ -39,6 +39,7 @@ from tenor.batch import portfolio, sqlbook, step
 from tenor.batch.policies import policy_frame
 from tenor.batch.sqlbook import CloseRun
 from tenor.batch.tables import CloseDay, CloseProgress
+from tenor.collect.daily import run_collections
 from tenor.core.delinquency import DelinquencyPolicy
 from tenor.core.errors import DomainError
 from tenor.store.database import Database
@@ -70,6 +71,8 @@ class DayResult:
     errors: int = 0
     seconds: float = 0.0
     resumed_partitions: int = 0
+    #: What the collections pass did (:class:`tenor.collect.daily.CollectionDay`).
+    collections: dict[str, Any] = field(default_factory=dict)
 
     def add(self, counts: sqlbook.PartitionCounts) -> None:
         """Count one partition's work in."""
@@ -91,6 +94,7 @@ class DayResult:
             "penalty_minor": self.penalty_minor,
             "actions": self.actions,
             "errors": self.errors,
+            "collections": self.collections,
         }
 
 
@@ -450,6 +454,7 @@ def _close_day(
         row = session.get(CloseDay, day)
         assert row is not None
         if row.finished_at is None:
+            result.collections = run_collections(session, day).document()
             row.finished_at = utc_now()
             _sign_tree_head(session)
         row.totals = result.totals()

@@ -144,7 +144,7 @@ class CaseAction(Base):
     done_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
-        UniqueConstraint("case_id", "segment", "step", "kind", name="uq_collection_actions_step"),
+        UniqueConstraint("case_id", "business_date", "step", name="uq_collection_actions_step"),
         Index("ix_collection_actions_case", "case_id"),
         Index("ix_collection_actions_open_tasks", "state", "kind"),
     )

@@ -162,9 +162,7 @@ def upgrade() -> None:
             ["collection_cases.id"],
         ),
         sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint(
-            "case_id", "segment", "step", "kind", name="uq_collection_actions_step"
-        ),
+        sa.UniqueConstraint("case_id", "business_date", "step", name="uq_collection_actions_step"),
     )
     with op.batch_alter_table("collection_actions", schema=None) as batch_op:
         batch_op.create_index("ix_collection_actions_case", ["case_id"], unique=False)
