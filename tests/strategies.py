@@ -36,6 +36,7 @@ from tenor.core.calendar import (
     Frequency,
     HolidayCalendar,
 )
+from tenor.core.collection import AgencyCollection, LegalStage, Preservation
 from tenor.core.errors import EventError
 from tenor.core.money import Money, Rounding, allocate
 from tenor.core.schedule import (
@@ -259,3 +260,30 @@ def journals(
             remaining_principal -= event.amount.minor
         events.append(event)
     return terms, rules, events
+
+
+# --- collections ---------------------------------------------------------------------------
+
+#: Agency commission rates: any share in [0, 1) to the basis point, the edges included often.
+commission_rates = st.one_of(
+    st.sampled_from([Decimal(0), Decimal("0.005"), Decimal("0.5"), Decimal("0.9999")]),
+    st.decimals(min_value=0, max_value=Decimal("0.9999"), places=4),
+)
+
+
+def agency_collections(
+    currency: str, *, max_size: int = 12
+) -> st.SearchStrategy[list[AgencyCollection]]:
+    """Payments an agency collected in ``currency``, each with its placement's rate."""
+    item = st.builds(
+        AgencyCollection,
+        reference=st.uuids().map(str),
+        loan_id=st.integers(min_value=1, max_value=10**9),
+        amount=money(currency, max_minor=10**11),
+        rate=commission_rates,
+    )
+    return st.lists(item, max_size=max_size)
+
+
+#: One move of a legal case: a stage for the main track or a state of asset preservation.
+legal_moves = st.one_of(st.sampled_from(list(LegalStage)), st.sampled_from(list(Preservation)))

@@ -30,6 +30,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
+from itertools import pairwise
 from typing import Final
 
 from tenor.core.errors import DomainError, InvalidArgumentError
@@ -161,6 +162,17 @@ class Segment:
             raise InvalidArgumentError(f"segment {self.name}: collections start at 1 day past due")
         if self.max_dpd is not None and self.max_dpd < self.min_dpd:
             raise InvalidArgumentError(f"segment {self.name}: max_dpd is below min_dpd")
+        # An inverted band would match no loan at all: a configuration mistake, not a segment.
+        for low, high, what in (
+            (self.min_score, self.max_score, "max_score is below min_score"),
+            (
+                self.min_balance_minor,
+                self.max_balance_minor,
+                "max_balance_minor is below min_balance_minor",
+            ),
+        ):
+            if low is not None and high is not None and high < low:
+                raise InvalidArgumentError(f"segment {self.name}: {what}")
         if not Decimal(0) <= self.challenger_share <= Decimal(1):
             raise InvalidArgumentError(f"segment {self.name}: challenger share is not in [0, 1]")
         if self.challenger_share > 0 and not self.challenger:
@@ -270,7 +282,10 @@ def next_step(
     if position.taken >= len(path):
         return None
     step = path[position.taken]
-    if (day - position.since).days < step.wait_days:
+    # After a step, ``since`` is the day it was taken: a step that waits 0 days follows on the
+    # next day, not on a rerun of the same day's close.
+    least_wait = step.wait_days if position.taken == 0 else max(step.wait_days, 1)
+    if (day - position.since).days < least_wait:
         return None
     return position.taken, step
 
@@ -410,6 +425,11 @@ class CommissionBand:
 
 def commission_rate(bands: Sequence[CommissionBand], days_past_due: int) -> Decimal:
     """The rate of the band with the highest ``min_dpd`` not above ``days_past_due``."""
+    starts = sorted(band.min_dpd for band in bands)
+    # Two bands from one day would make the rate depend on the order the bands are listed in.
+    twice = next((a for a, b in pairwise(starts) if a == b), None)
+    if twice is not None:
+        raise InvalidArgumentError(f"two commission bands start at {twice} days past due")
     eligible = [band for band in bands if band.min_dpd <= days_past_due]
     if not eligible:
         raise InvalidArgumentError(f"no commission band covers {days_past_due} days past due")
@@ -586,7 +606,8 @@ def legal_transition(
     state: LegalState, to: LegalStage, *, judgment: Judgment | None = None
 ) -> LegalState:
     """The case after moving to ``to``; a judgment must come with its award, and nothing moves
-    out of a closed case. Granted preservation must be released before the case closes."""
+    out of a closed case. Granted preservation must be released, and a pending request decided,
+    before the case closes (a closed case's assets can no longer be held or let go)."""
     if to not in LEGAL_TRANSITIONS[state.stage]:
         raise InvalidTransitionError(f"a legal case cannot move from {state.stage} to {to}")
     if (to is LegalStage.JUDGMENT) != (judgment is not None):
@@ -597,6 +618,11 @@ def legal_transition(
         )
     if to is LegalStage.CLOSED and state.preservation is Preservation.GRANTED:
         raise InvalidTransitionError("release the preserved assets before closing the case")
+    if to is LegalStage.CLOSED and state.preservation is Preservation.REQUESTED:
+        # Otherwise the court's later grant would leave assets held on a closed case.
+        raise InvalidTransitionError(
+            "record the decision on asset preservation before closing the case"
+        )
     award = judgment or state.judgment
     return LegalState(stage=to, preservation=state.preservation, judgment=award)
 
@@ -637,7 +663,11 @@ def proportion_interval(successes: int, trials: int) -> Interval | None:
     z2 = _Z95 * _Z95
     centre = (p + z2 / (2 * trials)) / (1 + z2 / trials)
     half = _Z95 * math.sqrt(p * (1 - p) / trials + z2 / (4 * trials * trials)) / (1 + z2 / trials)
-    return Interval(p, max(0.0, centre - half), min(1.0, centre + half))
+    # At 0 or all successes the bound is exactly 0 or 1; the float difference can miss it by
+    # an ulp and leave the estimate outside its own interval.
+    low = 0.0 if successes == 0 else max(0.0, centre - half)
+    high = 1.0 if successes == trials else min(1.0, centre + half)
+    return Interval(p, low, high)
 
 
 def mean_interval(values: Sequence[float]) -> Interval | None:
