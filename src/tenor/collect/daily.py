@@ -326,6 +326,8 @@ def _open_case(
         strategy_version=strategy.version,
         segment=segment.name,
         arm=assign_arm(strategy.name, segment, loan.loan.id).value,
+        opened_segment=segment.name,
+        opened_arm=assign_arm(strategy.name, segment, loan.loan.id).value,
         steps_taken=0,
         path_since=opening,
         days_past_due=loan.facts.days_past_due,

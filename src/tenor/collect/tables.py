@@ -101,6 +101,9 @@ class CollectionCase(Base):
     strategy_version: Mapped[int] = mapped_column(Integer)
     segment: Mapped[str] = mapped_column(String(64))
     arm: Mapped[str] = mapped_column(String(16))
+    #: The segment and arm the case entered with: what champion/challenger compares.
+    opened_segment: Mapped[str] = mapped_column(String(64))
+    opened_arm: Mapped[str] = mapped_column(String(16))
     steps_taken: Mapped[int] = mapped_column(Integer)
     path_since: Mapped[dt.date] = mapped_column(Date)
     days_past_due: Mapped[int] = mapped_column(Integer)

@@ -76,6 +76,8 @@ def upgrade() -> None:
         sa.Column("strategy_version", sa.Integer(), nullable=False),
         sa.Column("segment", sa.String(length=64), nullable=False),
         sa.Column("arm", sa.String(length=16), nullable=False),
+        sa.Column("opened_segment", sa.String(length=64), nullable=False),
+        sa.Column("opened_arm", sa.String(length=16), nullable=False),
         sa.Column("steps_taken", sa.Integer(), nullable=False),
         sa.Column("path_since", sa.Date(), nullable=False),
         sa.Column("days_past_due", sa.Integer(), nullable=False),
