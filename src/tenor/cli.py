@@ -20,7 +20,19 @@ from typing import Annotated, Final, NoReturn, TypeVar
 import typer
 from rich.console import Console
 
-from tenor.commands import audit, book, bureau, close, notify, relief, reports, risk, service, web
+from tenor.commands import (
+    audit,
+    book,
+    bureau,
+    close,
+    collect,
+    notify,
+    relief,
+    reports,
+    risk,
+    service,
+    web,
+)
 from tenor.core.calendar import BusinessDayConvention, DayCount, Frequency, HolidayCalendar
 from tenor.core.errors import DomainError, InvalidArgumentError, PrecisionError
 from tenor.core.money import CURRENCY_EXPONENTS, Money, Rounding, exponent, to_decimal
@@ -431,6 +443,7 @@ audit.register(app)
 notify.register(app)
 web.register(app)
 risk.register(app)
+collect.register(app)
 app.add_typer(reports.report)
 
 

@@ -45,7 +45,7 @@ ACTOR = typer.Option(
 )
 
 
-def _actor(session: Session, key: str | None, *, approver: bool = False) -> str:
+def actor_of(session: Session, key: str | None, *, approver: bool = False) -> str:
     """The journal's name for whoever acts: their key's ``key:<prefix>``, else the OS user.
 
     A maker's key defaults to ``TENOR_API_KEY``; an approver's must be given.
@@ -221,8 +221,8 @@ def apply_command(
         db = open_database()
         try:
             with db.reading() as session:
-                maker = _actor(session, actor)
-                checker = None if approver is None else _actor(session, approver, approver=True)
+                maker = actor_of(session, actor)
+                checker = None if approver is None else actor_of(session, approver, approver=True)
                 evaluation = evaluate(session, loan_id)
                 defaults = evaluation.document.relief(chosen, evaluation.state, evaluation.day)
             if checker is not None and checker == maker:
@@ -272,7 +272,7 @@ def request_command(
         db = open_database()
         try:
             with db.transaction() as session:
-                who = _actor(session, actor)
+                who = actor_of(session, actor)
                 currency = load_loan(session, loan_id).loan.currency
                 request = request_relief(
                     session,
@@ -346,7 +346,7 @@ def accept_command(
         db = open_database()
         try:
             with db.reading() as session:
-                who = _actor(session, actor)
+                who = actor_of(session, actor)
             document = offer_document(accept_offer(db, offer_id, actor=who))
         finally:
             db.dispose()
@@ -371,7 +371,7 @@ def approve_command(
         db = open_database()
         try:
             with db.reading() as session:
-                who = _actor(session, approver, approver=True)
+                who = actor_of(session, approver, approver=True)
             document = offer_document(approve_offer(db, offer_id, approver=who))
         finally:
             db.dispose()
@@ -427,7 +427,7 @@ def score_command(
         db = open_database()
         try:
             with db.transaction() as session:
-                who = _actor(session, actor)
+                who = actor_of(session, actor)
                 record_credit_score(
                     session,
                     borrower_id=borrower_id,
@@ -473,7 +473,7 @@ def policy_command(
                 if row is None:
                     raise NotFoundError(f"product {product_id} does not exist")
                 if document is not None:
-                    who = _actor(session, actor)
+                    who = actor_of(session, actor)
                     set_relief_policy(session, product_id=product_id, document=document, actor=who)
                 version, policy = current_policy(session, product_id, row.currency)
         finally:

@@ -7,6 +7,9 @@ import typer
 #: The group; capabilities add commands in their ``register`` and the CLI adds it once.
 report = typer.Typer(
     name="report",
-    help="Reports over the book: portfolio and rolls (daily close), expected credit loss (risk).",
+    help=(
+        "Reports over the book: portfolio and rolls (daily close), expected credit loss (risk),"
+        " collections and champion/challenger strategies."
+    ),
     no_args_is_help=True,
 )
