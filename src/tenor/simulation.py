@@ -39,6 +39,7 @@ from tenor.actions import borrowers as borrower_actions
 from tenor.actions import loans as loan_actions
 from tenor.actions import products as product_actions
 from tenor.batch.close import close_book
+from tenor.collect import simulated as floor
 from tenor.core.account import LoanEvent, LoanState, OverpaymentPolicy, Status
 from tenor.core.calendar import Frequency, add_months
 from tenor.core.delinquency import (
@@ -550,6 +551,7 @@ class _Book:
         self.agenda: defaultdict[dt.date, list[tuple[_Loan, PlannedPayment]]] = defaultdict(list)
         self.products: dict[str, int] = {}
         self.borrower_ids: dict[int, int] = {}
+        self.planned: dict[int, list[PlannedPayment]] = {}
 
     # --- setting up -----------------------------------------------------------------------
 
@@ -635,7 +637,24 @@ class _Book:
         for payment in plan_payments(behaviour, day, due_dates, rng):
             if payment.day <= self.plan.end:
                 self.agenda[payment.day].append((loan, payment))
+                self.planned.setdefault(loan.id, []).append(payment)
         return loan.id
+
+    def upcoming(self, day: dt.date) -> dict[int, tuple[dt.date, int]]:
+        """Each loan's next planned payment from ``day`` on, and about what it will pay: what
+        the collections floor learns when it asks the borrower."""
+        found = {}
+        for loan_id, payments in self.planned.items():
+            loan = self.loans[loan_id]
+            if loan.state.status in (Status.CLOSED, Status.WRITTEN_OFF):
+                continue
+            index = bisect.bisect_left([p.day for p in payments], day)
+            if index < len(payments):
+                payment = payments[index]
+                amount = amount_to_pay(loan.state, payment, payment.day)
+                if amount > 0:
+                    found[loan_id] = (payment.day, amount)
+        return found
 
     def pay(self, session: Session, loan: _Loan, payment: PlannedPayment, day: dt.date) -> None:
         """Post a planned payment, unless the loan owes nothing.
@@ -681,6 +700,7 @@ def live_through(
     life = BookLife(plan)
     book = _Book(db, plan, life)
     book.set_up()
+    floor.set_up_floor(db)
     originations: defaultdict[dt.date, list[LoanPlan]] = defaultdict(list)
     for loan_plan in plan.loans:
         originations[loan_plan.originated].append(loan_plan)
@@ -689,6 +709,13 @@ def live_through(
         if day < plan.end:
             closed = close_book(db, date=day)
             life.events["penalty-interest"] += sum(result.penalties for result in closed.closed)
+            # The next morning the collections floor works what the close gave it.
+            morning = day + dt.timedelta(days=1)
+            life.events["collection-outcomes"] += floor.work_day(
+                db, morning, book.upcoming(morning), plan.seed
+            )
+            floor.advance_legal_cases(db, morning)
+            floor.write_off_recommended(db, day)
         if on_day is not None:
             on_day(day, life)
     with db.transaction() as session:

@@ -21,6 +21,7 @@ from typing import Any, Final
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tenor.actions import loans as loan_actions
 from tenor.actions.loans import charge
 from tenor.audit.log import record_change
 from tenor.collect.contacts import check_contact
@@ -40,7 +41,7 @@ from tenor.collect.tables import (
     Placement,
     Promise,
 )
-from tenor.core.account import ChargeKind, Recovered, WrittenOff
+from tenor.core.account import ChargeKind, WrittenOff
 from tenor.core.collection import (
     CommissionBand,
     InvalidTransitionError,
@@ -60,7 +61,7 @@ from tenor.core.errors import DomainError, InvalidArgumentError
 from tenor.core.money import Money
 from tenor.store.database import Database
 from tenor.store.journal import NotFoundError, append_in, business_date
-from tenor.store.models import Borrower, utc_now
+from tenor.store.models import Borrower, LoanStateRow, utc_now
 
 #: How far ahead a promise to pay may be dated.
 MAX_PROMISE_DAYS: Final = 60
@@ -474,7 +475,9 @@ def place(db: Database, case_id: int, agency_id: int, *, actor: str) -> Placemen
         case = _open_case(session, case_id)
         if case.agency_id is not None:
             raise InvalidArgumentError(f"collection case {case_id} is placed already")
-        refusal = placement_refusal([flag.split(":", 1)[0] for flag in case.flags])
+        refusal = placement_refusal(
+            [flag.split(":", 1)[0] for flag in case.flags] + ([case.paused] if case.paused else [])
+        )
         if refusal is not None:
             raise InvalidArgumentError(f"collection case {case_id} cannot be placed: {refusal}")
         agency = session.get(Agency, agency_id)
@@ -744,8 +747,8 @@ def add_cost(
             on=day,
             kind="cost",
             before=None,
-            after=money.format(),
-            note=kind,
+            after=None,
+            note=f"{kind} {money.format()}",
             actor=actor,
         )
         session.flush()
@@ -789,8 +792,8 @@ def attach_document(
             on=business_date(session),
             kind="document",
             before=None,
-            after=sha,
-            note=source.name,
+            after=None,
+            note=f"{kind}: {source.name} sha256 {sha}",
             actor=actor,
         )
         session.expunge(document)
@@ -828,24 +831,18 @@ def write_off(db: Database, case_id: int, *, actor: str) -> str:
 def recover(
     db: Database, loan_id: int, amount: Decimal, *, idempotency_key: str | None, actor: str
 ) -> str:
-    """Record money recovered on a written-off loan, through the journal."""
-    with db.transaction() as session:
-        today = business_date(session)
-        currency = session.scalar(
-            select(CollectionCase.currency).where(CollectionCase.loan_id == loan_id).limit(1)
-        )
-        if currency is None:
-            raise NotFoundError(f"loan {loan_id} has no collection case")
-        money = Money.of(amount, currency)
-
-        def make(book: Any, state: Any, slot: Any) -> Recovered:
-            if not money.is_positive:
-                raise InvalidArgumentError("a recovery must be a positive amount")
-            if state.written_off_on is None:
-                raise InvalidArgumentError(f"loan {loan_id} is not written off")
-            return Recovered(
-                event_id=slot.event_id, sequence=slot.sequence, value_date=today, amount=money
-            )
-
-        appended = append_in(session, loan_id, make, idempotency_key=idempotency_key, actor=actor)
-        return appended.event_id
+    """Record money recovered on a written-off loan, through the journal (once per key)."""
+    with db.reading() as session:
+        state = session.get(LoanStateRow, loan_id)
+        if state is None:
+            raise NotFoundError(f"loan {loan_id} does not exist")
+        day = business_date(session)
+    if state.status != "written-off":
+        raise InvalidArgumentError(f"loan {loan_id} is not written off")
+    money = Money.of(amount, state.currency)
+    if not money.is_positive:
+        raise InvalidArgumentError("a recovery must be a positive amount")
+    appended = loan_actions.recover(
+        db, loan_id, amount=money, value_date=day, idempotency_key=idempotency_key, actor=actor
+    )
+    return appended.event_id

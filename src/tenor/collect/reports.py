@@ -361,7 +361,8 @@ def agency_statement(
                             payment.event_id, loan_id, payment.amount, Decimal(placement.rate)
                         )
                     )
-    collections.sort(key=lambda c: (c.loan_id, c.reference))
+    # By loan, each loan's payments in the order they were made (payments_between's order).
+    collections.sort(key=lambda c: c.loan_id)
     return reconcile_agency(collections, currency)
 
 
