@@ -343,6 +343,18 @@ def print_book_summary(
         f"disbursed; {_amount(collections['penalty_interest_charged'])} penalty interest 罚息 "
         "charged."
     )
+    floor = summary["collection_cases"]
+    cases, promises = floor["cases"], floor["promises"]
+    legal = ", ".join(f"{stage} {count}" for stage, count in sorted(floor["legal_cases"].items()))
+    console.print(
+        f"[bold]Collections 催收[/bold]: {_count(cases['opened'])} cases opened, "
+        f"{_count(cases['open'])} open; {_count(promises['made'])} promises to pay 承诺还款, "
+        f"{_count(promises['kept'])} kept, {_count(promises['broken'])} broken; "
+        f"{_count(floor['placements'])} agency placements 委外, {floor['agency_collected']} "
+        f"{currency} collected for {floor['agency_commission']} commission; legal cases 诉讼: "
+        f"{legal or 'none'}. Try: tenor report collections, tenor report strategies, "
+        "tenor collect queue --collector 1."
+    )
     mix = " · ".join(
         f"{PROFILE_OF[behaviour].label} {_count(count)}"
         for behaviour, count in plan.behaviours().most_common()

@@ -40,6 +40,8 @@ from tenor.actions import loans as loan_actions
 from tenor.actions import products as product_actions
 from tenor.batch.close import close_book
 from tenor.collect import simulated as floor
+from tenor.collect.reports import collections_report
+from tenor.collect.tables import LegalCase
 from tenor.core.account import LoanEvent, LoanState, OverpaymentPolicy, Status
 from tenor.core.calendar import Frequency, add_months
 from tenor.core.delinquency import (
@@ -51,7 +53,14 @@ from tenor.core.schedule import Method, Milestone, milestone_term
 from tenor.products import PenaltyDocument, ProductConfig
 from tenor.risk.demo_statements import file_statements
 from tenor.store.database import Database
-from tenor.store.journal import Appended, LoanBook, Slot, append_in, set_business_date
+from tenor.store.journal import (
+    Appended,
+    LoanBook,
+    Slot,
+    append_in,
+    business_date,
+    set_business_date,
+)
 from tenor.store.models import (
     Borrower,
     InstallmentRow,
@@ -538,6 +547,8 @@ class BookLife:
 
     plan: BookPlan
     events: Counter[str] = field(default_factory=Counter)
+    #: What the collections floor recorded: contact outcomes (not journal events).
+    collections: Counter[str] = field(default_factory=Counter)
 
 
 class _Book:
@@ -711,11 +722,12 @@ def live_through(
             life.events["penalty-interest"] += sum(result.penalties for result in closed.closed)
             # The next morning the collections floor works what the close gave it.
             morning = day + dt.timedelta(days=1)
-            life.events["collection-outcomes"] += floor.work_day(
+            life.collections["outcomes"] += floor.work_day(
                 db, morning, book.upcoming(morning), plan.seed
             )
             floor.advance_legal_cases(db, morning)
-            floor.write_off_recommended(db, day)
+            life.events["repayment-received"] += floor.agency_work(db, morning, plan.seed)
+            life.events["written-off"] += floor.write_off_recommended(db, day)
         if on_day is not None:
             on_day(day, life)
     with db.transaction() as session:
@@ -926,4 +938,25 @@ def portfolio_summary(session: Session) -> dict[str, Any]:
             "repaid": _major(repaid),
             "penalty_interest_charged": _major(penalties),
         },
+        "collection_cases": collection_floor_summary(session),
+    }
+
+
+def collection_floor_summary(session: Session) -> dict[str, Any]:
+    """Collections on the book: cases, promises, agencies and legal cases, in a few figures."""
+    report = collections_report(session, business_date(session))
+    legal = dict(
+        session.execute(select(LegalCase.stage, func.count()).group_by(LegalCase.stage)).all()
+    )
+    return {
+        "cases": report["cases"],
+        "promises": report["promises"],
+        "placements": sum(agency["placements"] for agency in report["agencies"]),
+        "agency_collected": str(
+            sum((Decimal(agency["collected"]) for agency in report["agencies"]), Decimal(0))
+        ),
+        "agency_commission": str(
+            sum((Decimal(agency["commission"]) for agency in report["agencies"]), Decimal(0))
+        ),
+        "legal_cases": legal,
     }

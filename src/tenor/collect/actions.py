@@ -696,6 +696,11 @@ def preserve(
 def _charge_cost(
     session: Session, legal: LegalCase, cost: LegalCost, day: dt.date, actor: str
 ) -> None:
+    state = session.get(LoanStateRow, legal.loan_id)
+    if state is None or state.status != "active":
+        # A written-off (or settled) loan takes no new charges: the costs stay on the legal
+        # case, awarded by the judgment and recovered with it.
+        return
     amount = Money(cost.amount_minor, cost.currency)
     appended = append_in(
         session,

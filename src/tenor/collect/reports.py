@@ -133,7 +133,6 @@ def collections_report(session: Session, day: dt.date) -> dict[str, Any]:
     cases, recovered = _load(session, day)
     currency = cases[0].currency if cases else "CNY"
     by_arm: dict[tuple[str, str], _Group] = defaultdict(_Group)
-    by_agency: dict[int, _Group] = defaultdict(_Group)
     total = _Group()
     for case in cases:
         by_arm[(case.opened_segment, case.opened_arm)].add(case, recovered[case.id])
@@ -146,11 +145,9 @@ def collections_report(session: Session, day: dt.date) -> dict[str, Any]:
     statements = {
         agency_id: agency_statement(session, agency_id, None, day) for agency_id in agencies
     }
-    cases_by_id = {case.id: case for case in cases}
+    placed: dict[int, int] = defaultdict(int)
     for placement in placements:
-        placed = cases_by_id.get(placement.case_id)
-        if placed is not None:
-            by_agency[placement.agency_id].add(placed, recovered[placed.id])
+        placed[placement.agency_id] += placement.balance_minor
     return {
         "business_date": day.isoformat(),
         "currency": currency,
@@ -181,10 +178,11 @@ def collections_report(session: Session, day: dt.date) -> dict[str, Any]:
                 "name": agencies[agency_id].name,
                 "placements": sum(p.agency_id == agency_id for p in placements),
                 "open": sum(p.agency_id == agency_id and p.recalled_on is None for p in placements),
-                **by_agency[agency_id].document(currency),
+                "placed_balance": str(Money(placed[agency_id], currency).amount),
                 "collected": str(statements[agency_id].collected.amount),
                 "commission": str(statements[agency_id].commission.amount),
                 "net": str(statements[agency_id].net.amount),
+                "recovery_rate": _ratio(statements[agency_id].collected.minor, placed[agency_id]),
             }
             for agency_id in sorted(agencies)
         ],

@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
+from tenor.actions import loans as loan_actions
 from tenor.collect import actions
 from tenor.collect.queue import collector_queue
 from tenor.collect.tables import (
@@ -36,6 +37,7 @@ from tenor.collect.tables import (
     Dispute,
     LegalCase,
     LegalEvent,
+    Placement,
 )
 from tenor.core.collection import (
     CommissionBand,
@@ -47,6 +49,7 @@ from tenor.core.collection import (
 from tenor.core.errors import DomainError
 from tenor.core.money import Money
 from tenor.store.database import Database
+from tenor.store.models import Loan, LoanStateRow
 
 #: Who the floor acts as, in the journal and the transparency log.
 FLOOR: Final = "demo:collections-floor"
@@ -69,12 +72,17 @@ AGENCIES: Final = (
 
 #: Each legal stage's wait before the next, in days, for the demo's courts.
 LEGAL_PACE: Final = {
-    LegalStage.REFERRED: (7, LegalStage.DEMAND_LETTER),
-    LegalStage.DEMAND_LETTER: (21, LegalStage.FILED),
-    LegalStage.FILED: (30, LegalStage.HEARING),
-    LegalStage.HEARING: (20, LegalStage.JUDGMENT),
-    LegalStage.JUDGMENT: (15, LegalStage.ENFORCEMENT),
+    LegalStage.REFERRED: (5, LegalStage.DEMAND_LETTER),
+    LegalStage.DEMAND_LETTER: (14, LegalStage.FILED),
+    LegalStage.FILED: (21, LegalStage.HEARING),
+    LegalStage.HEARING: (14, LegalStage.JUDGMENT),
+    LegalStage.JUDGMENT: (10, LegalStage.ENFORCEMENT),
 }
+
+#: The chance, each week, that an agency gets a placed borrower to pay part of the arrears,
+#: and the part.
+AGENCY_WEEKLY_SUCCESS: Final = 0.12
+AGENCY_SHARE: Final = (Decimal("0.15"), Decimal("0.40"))
 
 
 def set_up_floor(db: Database) -> None:
@@ -272,6 +280,45 @@ def advance_legal_cases(db: Database, day: dt.date) -> None:
                 _paper(db, legal_id, "judgment", day)
         except DomainError:
             continue
+
+
+def agency_work(db: Database, day: dt.date, seed: int) -> int:
+    """On Mondays, agencies get some of their placed borrowers to pay part of the arrears
+    (through the agency's channel, so the statement shows it)."""
+    if day.weekday() != 0:
+        return 0
+    rng = random.Random(f"{seed}:agencies:{day.isoformat()}")
+    with db.reading() as session:
+        placed = session.execute(
+            select(Placement.loan_id, Placement.agency_id, LoanStateRow.arrears_minor)
+            .join(LoanStateRow, LoanStateRow.loan_id == Placement.loan_id)
+            .where(Placement.recalled_on.is_(None), LoanStateRow.status == "active")
+            .order_by(Placement.id)
+        ).all()
+        currency = dict(
+            session.execute(
+                select(Loan.id, Loan.currency).where(Loan.id.in_([row[0] for row in placed]))
+            ).all()
+        )
+    paid = 0
+    for loan_id, agency_id, arrears in placed:
+        if arrears <= 0 or rng.random() >= AGENCY_WEEKLY_SUCCESS:
+            continue
+        share = Decimal(rng.uniform(*(float(s) for s in AGENCY_SHARE))).quantize(Decimal("0.01"))
+        amount = Money(max(int(arrears * share), 1), currency[loan_id])
+        try:
+            loan_actions.post_repayment(
+                db,
+                loan_id,
+                amount=amount,
+                value_date=day,
+                channel=f"agency:{agency_id}",
+                actor=FLOOR,
+            )
+            paid += 1
+        except DomainError:
+            continue
+    return paid
 
 
 def _paper(db: Database, legal_id: int, kind: str, day: dt.date) -> None:

@@ -1140,12 +1140,13 @@ def collections_report_command(as_json: Annotated[bool, JSON] = False) -> None:
     )
     _table(
         "Agencies",
-        ["Agency", "Placements", "Open", "Collected", "Commission", "Net", "Recovery rate"],
+        ["Agency", "Placements", "Open", "Placed", "Collected", "Commission", "Net", "Recovery"],
         [
             [
                 a["name"],
                 a["placements"],
                 a["open"],
+                a["placed_balance"],
                 a["collected"],
                 a["commission"],
                 a["net"],
