@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from tenor.actions import loans
 from tenor.batch.close import close_book
 from tenor.batch.tables import CloseAction
+from tenor.bureau.tables import BureauAccount
 from tenor.collect import actions
 from tenor.collect.queue import case_document, collector_queue, legal_document
 from tenor.collect.reports import agency_statement, collections_report, strategies_report
@@ -293,6 +294,11 @@ def test_an_agency_statement_reconciles_to_the_cent(db: Database) -> None:
     )
     placement = actions.place(db, case.id, agency.id, actor="t")
     assert placement.rate == "0.175"
+    # Credit bureaus are told the account is in collections (Metro 2 status 93) from now.
+    with db.reading() as session:
+        account = session.get(BureauAccount, loan_id)
+        assert account is not None
+        assert account.collections_on == placement.placed_on
     for day, amount in ((dt.date(2026, 2, 17), "333.33"), (dt.date(2026, 2, 18), "100.01")):
         _pay(db, loan_id, day, Money.of(amount, "CNY"))
     with db.reading() as session:

@@ -25,6 +25,7 @@ from tenor.actions import loans as loan_actions
 from tenor.actions.loans import charge
 from tenor.audit.log import record_change
 from tenor.collect.contacts import check_contact
+from tenor.collect.daily import report_in_collections
 from tenor.collect.strategy import StrategyDocument, parse_strategy, strategy_in_force
 from tenor.collect.tables import (
     Agency,
@@ -498,6 +499,7 @@ def place(db: Database, case_id: int, agency_id: int, *, actor: str) -> Placemen
         session.add(placement)
         case.agency_id = agency.id
         case.collector_id = None
+        report_in_collections(session, case.loan_id, today)
         session.flush()
         record_change(
             session,

@@ -38,6 +38,8 @@ from sqlalchemy import and_, func, insert, select
 from sqlalchemy.orm import Session
 
 from tenor.batch.tables import CloseAction
+from tenor.bureau.records import assign_to_collections
+from tenor.bureau.tables import BureauAccount
 from tenor.collect import assign
 from tenor.collect.contacts import (
     HISTORY_DAYS,
@@ -380,6 +382,9 @@ def _close_case(
     ):
         task.state = "cancelled"
     _end_placement(session, case, opening, reason)
+    if reason != "written_off":
+        # Back to current: the bureau no longer reports the account as in collections.
+        assign_to_collections(session, case.loan_id, None)
     result.closed[reason] += 1
 
 
@@ -660,6 +665,7 @@ def _place(
     case.agency_id = agency.id
     case.collector_id = None
     action.detail = {"agency_id": agency.id, "rate": str(rate)}
+    report_in_collections(session, case.loan_id, day)
 
 
 def _refer_to_legal(
@@ -711,6 +717,14 @@ def _recall(
         case.agency_id = None
         case.path_since = opening
         result.recalled += 1
+
+
+def report_in_collections(session: Session, loan_id: int, day: dt.date) -> None:
+    """Tell credit bureaus the account is assigned to collections (Metro 2 status 93), from
+    the first placement on."""
+    account = session.get(BureauAccount, loan_id)
+    if account is None or account.collections_on is None:
+        assign_to_collections(session, loan_id, day)
 
 
 # --- writes -----------------------------------------------------------------------------------
