@@ -172,9 +172,10 @@ def _step(action: str, wait: int = 0, template: str | None = None) -> dict[str, 
     return step
 
 
-#: The strategy a book starts with: texts and calls early, a letter and field visits in the
-#: middle, an agency at 91 days, legal referral and a write-off recommendation late. Its early
-#: segment tests calling first against texting first on a fifth of the loans.
+#: The strategy a book starts with: large exposures (500,000 or more owed) are called, written
+#: to, visited and taken to court; other loans get texts and calls early, a letter and field
+#: visits in the middle, an agency at 91 days, legal referral and a write-off recommendation
+#: late. Its early segment tests calling first against texting first on a fifth of the loans.
 DEFAULT_STRATEGY: Final[dict[str, Any]] = {
     "name": "standard",
     "contact_profile": "cn-cba-2026",
@@ -190,6 +191,21 @@ DEFAULT_STRATEGY: Final[dict[str, Any]] = {
     },
     "agency_after_days": 90,
     "segments": [
+        {
+            # Large exposures (enterprise and project loans, in practice) are worked by
+            # people and the courts, never by texts and agencies.
+            "name": "large-exposure",
+            "min_dpd": 1,
+            "min_balance": "500000",
+            "champion": [
+                _step("call", 0),
+                _step("letter", 3, "demand_letter"),
+                _step("call", 4),
+                _step("visit", 7),
+                _step("call", 14),
+                _step("legal", 30),
+            ],
+        },
         {
             "name": "first-payment-default",
             "min_dpd": 1,
