@@ -264,6 +264,10 @@ def _segment_table(title: str, first: str, rows: list[tuple[str, dict[str, Any]]
     return table
 
 
+def _share(counts: list[int]) -> str:
+    return f"{100 * counts[0] / counts[1]:.0f}%" if counts[1] else "-"
+
+
 def print_book_summary(
     console: Console, summary: dict[str, Any], plan: BookPlan, life: BookLife
 ) -> None:
@@ -355,6 +359,18 @@ def print_book_summary(
         f"{legal or 'none'}. Try: tenor report collections, tenor report strategies, "
         "tenor collect queue --collector 1."
     )
+    sent_months = sorted(life.preferred)
+    if sent_months:
+        first = life.preferred[sent_months[0]]
+        last = life.preferred[sent_months[-1]]
+        rewarded = _count(life.messages["rewarded"])
+        console.print(
+            f"[bold]Reminders 提醒[/bold]: {_count(life.messages['reminder'])} sent, "
+            f"{_count(life.messages['collection'])} collection messages; on the borrower's "
+            f"hidden preferred channel and hour: {_share(first)} in {sent_months[0]}, "
+            f"{_share(last)} in {sent_months[-1]} (the timing bandit, {rewarded} rewards "
+            "settled)."
+        )
     mix = " · ".join(
         f"{PROFILE_OF[behaviour].label} {_count(count)}"
         for behaviour, count in plan.behaviours().most_common()

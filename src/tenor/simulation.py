@@ -21,6 +21,7 @@ Two halves, both deterministic for a seed:
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import datetime as dt
 import json
 import random
@@ -50,6 +51,9 @@ from tenor.core.delinquency import (
 )
 from tenor.core.money import Money
 from tenor.core.schedule import Method, Milestone, milestone_term
+from tenor.notify.outbox import settle_rewards
+from tenor.notify.simulated import CHANNELS, HiddenPreference, hidden_preference
+from tenor.notify.tables import Notification
 from tenor.products import PenaltyDocument, ProductConfig
 from tenor.risk.demo_statements import file_statements
 from tenor.store.database import Database
@@ -549,6 +553,11 @@ class BookLife:
     events: Counter[str] = field(default_factory=Counter)
     #: What the collections floor recorded: contact outcomes (not journal events).
     collections: Counter[str] = field(default_factory=Counter)
+    #: Messages sent from the outbox, by kind, and reminders whose reward was settled.
+    messages: Counter[str] = field(default_factory=Counter)
+    #: Per month, reminders (SMS or push) sent on the borrower's hidden preferred channel and
+    #: hour slot, and all of them: whether the timing bandit learns what borrowers read.
+    preferred: dict[str, list[int]] = field(default_factory=dict)
 
 
 class _Book:
@@ -563,6 +572,9 @@ class _Book:
         self.products: dict[str, int] = {}
         self.borrower_ids: dict[int, int] = {}
         self.planned: dict[int, list[PlannedPayment]] = {}
+        # Each borrower's hidden contact preference (by database id): what reminders they
+        # respond to, unknown to Tenor, whose timing bandit must learn it.
+        self.hidden: dict[int, HiddenPreference] = {}
 
     # --- setting up -----------------------------------------------------------------------
 
@@ -594,6 +606,9 @@ class _Book:
                     contacts=borrower.contacts,
                 )
                 self.borrower_ids[borrower.number] = created.id
+                self.hidden[created.id] = hidden_preference(
+                    _rng(plan.seed, "hidden-preference", borrower.number)
+                )
             # Demo metadata, not part of any loan: it lets `tenor demo` recognise its own book.
             marker = {
                 "seed": plan.seed,
@@ -650,6 +665,58 @@ class _Book:
                 self.agenda[payment.day].append((loan, payment))
                 self.planned.setdefault(loan.id, []).append(payment)
         return loan.id
+
+    def deliver(self, day: dt.date) -> Counter[str]:
+        """Send the day's messages from the outbox, as a dispatcher with a provider that
+        always accepts would, and let borrowers respond to the reminders.
+
+        A reminder on the borrower's hidden preferred channel and hour slot makes them pay at
+        once with the chance :meth:`HiddenPreference.response` gives (less on another channel
+        or hour): the planned payment covering the installment moves to today. Rewards for the
+        timing bandit are then settled as the dispatcher's workers do, so that the close's next
+        reminders are chosen by what the bandit has learned.
+        """
+        sent: Counter[str] = Counter()
+        end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+        rng = _rng(self.plan.seed, "responses", day.isoformat())
+        with self.db.transaction() as session:
+            due = session.scalars(
+                select(Notification)
+                .where(Notification.state == "pending", Notification.not_before < end)
+                .order_by(Notification.id)
+            ).all()
+            for message in due:
+                message.state = "sent"
+                message.sent_at = message.not_before
+                message.attempts = 1
+                message.provider_id = f"demo-{message.id}"
+                sent[message.kind] += 1
+                if message.kind != "reminder" or message.loan_id not in self.loans:
+                    continue
+                hidden = self.hidden.get(message.borrower_id)
+                arm = (message.channel, message.hour if message.hour is not None else -1)
+                if hidden is not None and message.channel in CHANNELS:
+                    month = self.life.preferred.setdefault(day.strftime("%Y-%m"), [0, 0])
+                    month[0] += arm == (hidden.channel, hidden.hour)
+                    month[1] += 1
+                if hidden is not None and rng.random() < hidden.response(arm):
+                    self.pay_sooner(message.loan_id, message.installment or 0, day)
+        sent["rewarded"] = settle_rewards(self.db, now=end)
+        return sent
+
+    def pay_sooner(self, loan_id: int, installment: int, day: dt.date) -> None:
+        """Bring the loan's next planned payment covering ``installment`` forward to ``day``."""
+        payments = self.planned.get(loan_id, [])
+        loan = self.loans[loan_id]
+        for index, payment in enumerate(payments):
+            if payment.day <= day or payment.installment < installment:
+                continue
+            sooner = dataclasses.replace(payment, day=day)
+            payments[index] = sooner
+            self.agenda[payment.day].remove((loan, payment))
+            self.agenda[day].append((loan, sooner))
+            payments.sort(key=lambda p: p.day)
+            return
 
     def upcoming(self, day: dt.date) -> dict[int, tuple[dt.date, int]]:
         """Each loan's next planned payment from ``day`` on, and about what it will pay: what
@@ -720,8 +787,10 @@ def live_through(
         if day < plan.end:
             closed = close_book(db, date=day)
             life.events["penalty-interest"] += sum(result.penalties for result in closed.closed)
-            # The next morning the collections floor works what the close gave it.
+            # The next morning the outbox is sent, and the collections floor works what the
+            # close gave it.
             morning = day + dt.timedelta(days=1)
+            life.messages.update(book.deliver(morning))
             life.collections["outcomes"] += floor.work_day(
                 db, morning, book.upcoming(morning), plan.seed
             )
