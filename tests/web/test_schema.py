@@ -18,7 +18,6 @@ WEB_TABLES = (
     tables.StaffUser.__tablename__,
     tables.WebSession.__tablename__,
     tables.SignInCode.__tablename__,
-    tables.CodeMessage.__tablename__,
 )
 
 
@@ -46,8 +45,10 @@ def _messages() -> set[str]:
         # The i18n extension adds extract_translations to the environment at run time.
         extract = TEMPLATES.extract_translations  # type: ignore[attr-defined]
         for _line, _function, message in extract(source):
-            if isinstance(message, str):
-                found.add(message)
+            # A call with placeholders, _("Loan %(id)s", id=...), comes as (message, None).
+            text = message[0] if isinstance(message, tuple) else message
+            if isinstance(text, str):
+                found.add(text)
     return found
 
 
