@@ -20,6 +20,7 @@ from tenor.batch.tables import CloseMonthEnd
 from tenor.risk.actions import ingest_statements
 from tenor.store.models import Borrower, JournalEntry, Loan
 from tenor.web.dashboard import roll_tone
+from tenor.web.views import csv_text
 from tests.api.conftest import Book
 from tests.risk.test_store import _quarter
 from tests.web.books import closed_book
@@ -229,3 +230,22 @@ def test_each_roll_reads_as_a_cure_a_stay_a_roll_on_or_an_exit() -> None:
     assert roll_tone("M1", "paid-off") == "paid-off"
     assert roll_tone("M6+", "written-off") == "written-off"
     assert roll_tone("M1", "30-59") == "other"  # another scheme's bucket
+
+
+def test_csv_cells_a_spreadsheet_would_run_are_written_as_text() -> None:
+    cells = [
+        ("=HYPERLINK(1)", "-246.90"),
+        ("+1", "0.00"),
+        ("@SUM(A1)", None),
+        ("-x", "-0.5"),
+        ("王芳", 12),
+    ]
+    rows = [{"name": name, "amount": amount} for name, amount in cells]
+    lines = csv_text(("name", "amount"), rows).splitlines()[1:]
+    assert lines == [
+        "'=HYPERLINK(1),-246.90",
+        "'+1,0.00",
+        "'@SUM(A1),",
+        "'-x,-0.5",
+        "王芳,12",
+    ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -28,13 +29,27 @@ OPEN_STATUSES: Final = (Status.ACTIVE.value, Status.OVERPAID.value)
 BUCKET_ORDER: Final = tuple(bucket.name for bucket in CHINESE_BUCKETS.buckets)
 
 
+#: Text a spreadsheet would run as a formula: =, +, @, a tab or a return first, or a minus
+#: that does not start a number (a negative amount such as -246.90 stays a number).
+_FORMULA: Final = re.compile(r"[=+@\t\r]|-(?![0-9.])")
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, str) and _FORMULA.match(value):
+        return "'" + value  # OWASP's advice: shown as text, never evaluated
+    return value
+
+
 def csv_text(columns: Sequence[str], rows: Iterable[dict[str, Any]]) -> str:
-    """``rows`` as CSV under a header of ``columns`` (None is an empty cell)."""
+    """``rows`` as CSV under a header of ``columns``: None an empty cell, and text that a
+    spreadsheet would take for a formula (a borrower's name, a product's) quoted as text."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=list(columns), lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({key: "" if value is None else value for key, value in row.items()})
+        writer.writerow({key: _cell(value) for key, value in row.items()})
     return out.getvalue()
 
 
