@@ -19,13 +19,16 @@ from starlette.routing import Mount
 
 from tenor.actions import apikeys
 from tenor.api.app import create_app
+from tenor.notify.outbox import SIGN_IN_CODE
+from tenor.notify.tables import Notification
 from tenor.store.database import Database
 from tenor.web import accounts
 from tenor.web.accounts import create_staff_user
-from tenor.web.tables import CodeMessage
 from tests.api.conftest import Book, seed_book
 
 PASSWORD = "correct horse battery staple"
+#: A test about pages alone (no storage behaviour): SQLite is enough.
+sqlite_only = pytest.mark.parametrize("db", ["sqlite"], indirect=True)
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
@@ -124,12 +127,12 @@ class Web:
         return browser
 
     def last_code(self, borrower_id: int) -> str:
-        """The code in the newest message queued for ``borrower_id``."""
+        """The code in the newest sign-in message in the outbox for ``borrower_id``."""
         with self.db.reading() as session:
             body = session.scalars(
-                select(CodeMessage.body)
-                .where(CodeMessage.borrower_id == borrower_id)
-                .order_by(CodeMessage.id.desc())
+                select(Notification.body)
+                .where(Notification.borrower_id == borrower_id, Notification.kind == SIGN_IN_CODE)
+                .order_by(Notification.id.desc())
                 .limit(1)
             ).one()
         found = re.search(r"\b(\d{6})\b", body)

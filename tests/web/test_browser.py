@@ -7,6 +7,9 @@ Chromium comes from Debian's ``chromium`` package, which ``.ci/run`` installs; P
 download its own browser here.
 """
 
+# The pages' Chinese is written with full-width punctuation, which RUF001 takes for look-alikes.
+# ruff: noqa: RUF001
+
 from __future__ import annotations
 
 import os
@@ -16,6 +19,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +36,7 @@ from tenor.web import accounts
 from tenor.web.accounts import create_staff_user
 from tests.api.conftest import Book, seed_book
 from tests.conftest import make_database
+from tests.web.books import MAKER, closed_book, offer_status, score, waiting_offer
 from tests.web.conftest import PASSWORD, Web
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,19 +62,9 @@ class Site:
     web: Web
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    """Tenor served by uvicorn in a thread, on a free port of 127.0.0.1."""
-    cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    patch = pytest.MonkeyPatch()
-    for module, name in ((apikeys, "_HASHER"), (accounts, "password_hasher")):
-        patch.setattr(module, name, cheap)
-    patch.setattr(accounts, "code_hasher", cheap)
-    request = _Finalizers()
-    db = make_database("sqlite", tmp_path_factory.mktemp("site"), request)  # type: ignore[arg-type]
-    book = seed_book(db)
-    with db.transaction() as session:
-        create_staff_user(session, username="carol", password=PASSWORD, role="collector")
+@contextmanager
+def _serving(db: Database) -> Iterator[str]:
+    """Tenor over ``db`` served by uvicorn in a thread, on a free port of 127.0.0.1; its URL."""
     app = create_app(db)
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
@@ -81,11 +76,52 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     while not server.started:
         assert time.monotonic() < deadline, "the server did not start in 30 s"
         time.sleep(0.05)
-    yield Site(f"http://127.0.0.1:{port}", db, book, Web(db, app, clock=None))  # type: ignore[arg-type]
+    yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
-    request.run()
+
+
+@contextmanager
+def _cheap_hashes() -> Iterator[None]:
+    cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    patch = pytest.MonkeyPatch()
+    for module, name in ((apikeys, "_HASHER"), (accounts, "password_hasher")):
+        patch.setattr(module, name, cheap)
+    patch.setattr(accounts, "code_hasher", cheap)
+    yield
     patch.undo()
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """The API tests' book served on loopback, with a collector (carol) and a risk officer
+    (rita), and credit scores on record for relief."""
+    request = _Finalizers()
+    with _cheap_hashes():
+        db = make_database("sqlite", tmp_path_factory.mktemp("site"), request)  # type: ignore[arg-type]
+        book = seed_book(db)
+        with db.transaction() as session:
+            create_staff_user(session, username="carol", password=PASSWORD, role="collector")
+            create_staff_user(session, username="rita", password=PASSWORD, role="risk")
+        for borrower in (book.borrower_a, book.borrower_b):
+            score(db, borrower)
+        with _serving(db) as url:
+            yield Site(url, db, book, Web(db, create_app(db), clock=None))  # type: ignore[arg-type]
+        request.run()
+
+
+@pytest.fixture(scope="module")
+def closed_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A book the daily close went through two month ends, served on loopback; its URL."""
+    request = _Finalizers()
+    with _cheap_hashes():
+        db = make_database("sqlite", tmp_path_factory.mktemp("closed"), request)  # type: ignore[arg-type]
+        closed_book(db)
+        with db.transaction() as session:
+            create_staff_user(session, username="rita", password=PASSWORD, role="risk")
+        with _serving(db) as url:
+            yield url
+        request.run()
 
 
 class _Finalizers:
@@ -164,7 +200,8 @@ def test_a_collector_reads_the_portfolio_a_loan_and_switches_language(
     # Every chart draws (ECharts renders SVG) from the data the server put in the page.
     charts = page.locator(".chart[data-drawn='true'] svg")
     expect(charts).to_have_count(3)
-    expect(page.locator("a.csv[download]")).to_have_count(3)
+    # Each chart's CSV file, and the watchlist's.
+    expect(page.locator("a.csv[download]")).to_have_count(4)
     accessible(page, "portfolio")
 
     page.get_by_role("link", name="贷款", exact=True).click()
@@ -218,3 +255,68 @@ def test_a_borrower_signs_in_with_a_code_and_looks_after_their_loan(site: Site, 
 
     page.get_by_role("button", name="退出登录").click()
     expect(page).to_have_url(re.compile(r"/web/me/sign-in\?n=out$"))
+
+
+def _sign_in_staff(page: Page, url: str, username: str) -> None:
+    page.goto(f"{url}/web/sign-in")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="登录").first.click()
+    expect(page).to_have_url(re.compile(r"/web/portfolio$"))
+
+
+def test_the_dashboard_draws_the_roll_matrix_and_the_vintage_curves(
+    closed_site: str, page: Page
+) -> None:
+    _sign_in_staff(page, closed_site, "rita")
+    # Three bar charts of the open book, the roll rates and the vintage lines.
+    expect(page.locator(".chart[data-drawn='true'] svg")).to_have_count(5)
+    rolls = page.get_by_role("img", name=re.compile("^迁徙率：2026年3月31日 至 2026年4月30日"))
+    expect(rolls).to_be_visible()
+    # A bar a bucket, cut where its loans went; the segments' labels are the table's rates.
+    expect(rolls.locator("svg text").filter(has_text="%").first).to_be_visible()
+    vintages = page.get_by_role("img", name=re.compile("^账龄曲线"))
+    expect(vintages.locator("svg path").first).to_be_attached()
+    expect(vintages.locator("svg text").filter(has_text="2026-01").first).to_be_visible()
+    page.get_by_text("图表数据").nth(3).click()
+    expect(page.get_by_role("table", name=re.compile("^迁徙矩阵"))).to_be_visible()
+    expect(page.locator("a.csv[download]")).to_have_count(6)
+    accessible(page, "dashboard")
+
+
+def test_a_borrower_asks_for_a_deferral_and_takes_the_offer(site: Site, page: Page) -> None:
+    page.goto(f"{site.url}/web/me/sign-in")
+    page.get_by_label("手机号码").fill("13800138000")
+    page.get_by_role("button", name="发送验证码").click()
+    page.get_by_label("验证码").fill(site.web.last_code(site.book.borrower_a))
+    page.get_by_role("button", name="登录").click()
+    page.goto(f"{site.url}/web/me/loans/{site.book.loan_a}")
+    page.get_by_role("link", name="还款有困难？申请延期还款或分期偿还").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("的纾困")
+    accessible(page, "me-relief")
+    page.get_by_role("radio", name=re.compile("^延期还款")).check()
+    page.get_by_label("发生了什么（选填）").fill("公司裁员")
+    page.get_by_role("button", name="申请纾困").click()
+    expect(page.get_by_role("status")).to_contain_text("我们已收到您的申请")
+    offer = page.get_by_role("article", name="延期还款")
+    expect(offer.get_by_role("table", name=re.compile("与您当前的还款计划对比"))).to_be_visible()
+    offer.get_by_text("新的还款计划").click()
+    expect(offer.get_by_role("table", name=re.compile("您的还款计划"))).to_be_visible()
+    accessible(page, "me-relief-offers")
+    offer.get_by_role("button", name="接受此方案：延期还款").click()
+    expect(page.get_by_role("status")).to_contain_text("新的还款计划已生效")
+    accessible(page, "me-relief-done")
+
+
+def test_a_checker_approves_an_offer_from_the_approvals_page(site: Site, page: Page) -> None:
+    offer = waiting_offer(site.db, site.book.loan_b, maker=MAKER)
+    _sign_in_staff(page, site.url, "rita")
+    page.get_by_role("link", name="审批", exact=True).click()
+    card = page.get_by_role("article", name=re.compile(f"^方案 {offer}: 协商结清"))
+    expect(card).to_contain_text(MAKER)
+    accessible(page, "approvals")
+    card.get_by_role("button", name=f"批准方案 {offer}").click()
+    expect(page.get_by_role("status")).to_contain_text(f"方案 {offer} 已批准")
+    expect(page.get_by_text("暂无待审批的纾困方案。")).to_be_visible()
+    assert offer_status(site.db, offer) == ("applied", "web:rita")
+    accessible(page, "approvals-done")

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import func, select
 
 from tenor.actions.apikeys import create_api_key
 from tenor.store.models import Borrower
 from tenor.web.tables import SignInCode, StaffUser, WebSession
 from tests.api.conftest import Book
-from tests.web.conftest import PASSWORD, Web
+from tests.web.conftest import PASSWORD, Web, sqlite_only
 
 #: Tests of what pages look like, not of what is stored, run on SQLite only.
-sqlite_only = pytest.mark.parametrize("db", ["sqlite"], indirect=True)
 
 PHONE_A = "13800138000"
 PHONE_B = "13900139000"

@@ -4,11 +4,12 @@ Workers claim a batch in one short transaction (``SELECT ... FOR UPDATE SKIP LOC
 PostgreSQL, so that workers on any number of machines never take the same row; SQLite's
 single writer serialises the claim) and mark it ``sending`` with a lease. Each message is then
 checked once more (a payment may have settled the installment: ``cancelled``; the contact
-rules at this instant: ``held`` until the next allowed instant), sent outside any transaction,
-and recorded: ``sent`` with the provider's id, or back to ``pending`` after an exponential
-backoff (tenacity's ``wait_exponential``), or ``dead`` after the last attempt. A worker that
-dies mid-batch leaves ``sending`` rows whose lease runs out; the next worker takes them again
-and resends them under the same idempotency key.
+rules at this instant: ``held`` until the next allowed instant; a message the borrower asked
+for, such as a sign-in code, is no contact about a debt and the rules pass it), sent outside
+any transaction, and recorded: ``sent`` with the provider's id, or back to ``pending`` after an
+exponential backoff (tenacity's ``wait_exponential``), or ``dead`` after the last attempt. A
+worker that dies mid-batch leaves ``sending`` rows whose lease runs out; the next worker takes
+them again and resends them under the same idempotency key.
 """
 
 from __future__ import annotations
@@ -53,6 +54,14 @@ BACKOFF: Final = wait_exponential(multiplier=30, min=30, max=3600)
 
 #: How long a notification whose channel is not configured waits before it is looked at again.
 NO_CHANNEL_WAIT: Final = dt.timedelta(minutes=10)
+
+#: A borrower's one-time sign-in code, written by the web console (``tenor.web.delivery``).
+SIGN_IN_CODE: Final = "sign-in-code"
+
+#: Messages the borrower asked for that very minute: the contact rules, which govern contact
+#: about a debt (quiet hours, opt-outs of reminders, caps), do not hold them; a code held
+#: until 8 a.m., or refused because texts about arrears were refused, could never be used.
+REQUESTED_KINDS: Final = frozenset({SIGN_IN_CODE})
 
 
 @dataclass
@@ -116,6 +125,8 @@ def _prepare(
         if borrower is None:
             row.state, row.rule, row.updated_at = "refused", "no_borrower", now
             return "refused"
+        if row.kind in REQUESTED_KINDS:
+            return _outgoing(row)
         context = borrower_context(borrower)
         history = contact_history(session, [borrower.id], now - dt.timedelta(days=HISTORY_DAYS))
         contact = Contact(
@@ -138,13 +149,17 @@ def _prepare(
                 "never" if decision.next_allowed_at is None else decision.next_allowed_at,
             )
             return row.state
-        return OutgoingMessage(
-            key=row.dedupe_key,
-            recipient=row.recipient,
-            subject=row.subject,
-            body=row.body,
-            locale=row.locale,
-        )
+        return _outgoing(row)
+
+
+def _outgoing(row: Notification) -> OutgoingMessage:
+    return OutgoingMessage(
+        key=row.dedupe_key,
+        recipient=row.recipient,
+        subject=row.subject,
+        body=row.body,
+        locale=row.locale,
+    )
 
 
 def _record(

@@ -46,7 +46,8 @@ CODE_WINDOW: Final = dt.timedelta(minutes=15)
 CODES_PER_WINDOW: Final = 3
 MIN_PASSWORD_LENGTH: Final = 12
 
-_USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
+# At most 60 characters: the journal and relief name a user ``web:<username>`` in 64.
+_USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,59}")
 _PHONE = re.compile(r"\+?[0-9]{6,20}")
 
 password_hasher = PasswordHasher()
@@ -95,7 +96,7 @@ def create_staff_user(
     """A new staff user with an argon2id hash of ``password``."""
     if not _USERNAME.fullmatch(username):
         raise InvalidArgumentError(
-            "a username is 2 to 64 lower-case letters, digits, '.', '_' or '-', "
+            "a username is 2 to 60 lower-case letters, digits, '.', '_' or '-', "
             f"starting with a letter or digit, not {username!r}"
         )
     if role not in STAFF_ROLES:
@@ -251,6 +252,24 @@ def find_session(session: Session, token: str, now: dt.datetime) -> WebSession |
     return row
 
 
+def session_actor(session: Session, row: WebSession) -> str:
+    """How the journal and relief name whoever holds this session, the same in every session
+    of theirs: ``web:<username>`` for a staff user, the API's ``key:<prefix>`` for a key (so
+    that maker-checker sees one person through the API and the console), ``borrower:<id>``
+    for a borrower signed in with a code."""
+    if row.staff_user_id is not None:
+        user = session.get(StaffUser, row.staff_user_id)
+        if user is not None:
+            return f"web:{user.username}"
+    if row.api_key_id is not None:
+        key = session.get(ApiKey, row.api_key_id)
+        if key is not None:
+            return f"key:{key.prefix}"
+    if row.borrower_id is not None:
+        return f"borrower:{row.borrower_id}"
+    return f"web-session:{row.id}"
+
+
 def end_session(session: Session, token: str, now: dt.datetime) -> None:
     """Sign a browser out: its session ends now (ending an unknown session changes nothing)."""
     row = session.scalars(
@@ -286,7 +305,16 @@ def borrowers_with_phone(session: Session, phone: str) -> list[Borrower]:
     return [borrower for borrower in candidates if phone in borrower.phones]
 
 
-def issue_code(session: Session, borrower: Borrower, now: dt.datetime) -> str | None:
+@dataclass(frozen=True, slots=True)
+class IssuedCode:
+    """A code just issued: its row's id, the code itself (stored only hashed) and when."""
+
+    id: int
+    code: str
+    issued_at: dt.datetime
+
+
+def issue_code(session: Session, borrower: Borrower, now: dt.datetime) -> IssuedCode | None:
     """A new six-digit code for ``borrower`` (stored hashed), or None past the sending limit."""
     recent = session.scalar(
         select(func.count())
@@ -296,17 +324,16 @@ def issue_code(session: Session, borrower: Borrower, now: dt.datetime) -> str | 
     if int(recent or 0) >= CODES_PER_WINDOW:
         return None
     code = f"{secrets.randbelow(1_000_000):06d}"
-    session.add(
-        SignInCode(
-            borrower_id=borrower.id,
-            code_hash=code_hasher.hash(code),
-            created_at=now,
-            expires_at=now + CODE_LIFETIME,
-            attempts=0,
-        )
+    row = SignInCode(
+        borrower_id=borrower.id,
+        code_hash=code_hasher.hash(code),
+        created_at=now,
+        expires_at=now + CODE_LIFETIME,
+        attempts=0,
     )
+    session.add(row)
     session.flush()
-    return code
+    return IssuedCode(row.id, code, now)
 
 
 def redeem_code(session: Session, phone: str, code: str, now: dt.datetime) -> Opened:

@@ -1,11 +1,13 @@
-"""The seam through which a borrower's one-time sign-in code leaves Tenor.
+"""The seam through which a borrower's one-time sign-in code leaves Tenor: the notification
+outbox.
 
-The notification capability (channels, gateways, the outbox and its dispatcher) does not
-exist yet. Until it does, :class:`OutboxDelivery` renders the message in the borrower's
-language, stores it in ``web_code_outbox`` (marked unsent) in the same transaction as the
-code, and logs one line with the number masked and no code. Tests read the message from
-that table. When notify lands, a delivery that hands the message to its outbox replaces
-this one (``create_web_app(delivery=...)``); nothing else changes.
+:class:`OutboxDelivery` renders the text message in the borrower's language and writes it to
+``notifications`` (kind ``sign-in-code``, channel ``sms``) in the same transaction as the code,
+so that a code is either stored and queued or neither. The outbox's dispatcher (``tenor notify
+dispatch``) sends it through the SMS channel like every other message; the contact rules do not
+hold it, since the borrower asked for it this minute (``tenor.notify.outbox.REQUESTED_KINDS``).
+The code is in the message and nowhere else: the one log line names the borrower, the channel
+and the masked number, and the outbox's readers (the API, the loan page) never show a body.
 """
 
 from __future__ import annotations
@@ -15,10 +17,13 @@ from typing import Protocol
 from sqlalchemy.orm import Session
 
 from tenor.api.logs import get_logger
+from tenor.notify.outbox import SIGN_IN_CODE
+from tenor.notify.policy import DEFAULT_POLICY
+from tenor.notify.tables import Notification
 from tenor.store.models import Borrower
 from tenor.store.reads import mask
-from tenor.web.i18n import LOCALES, translate
-from tenor.web.tables import CodeMessage
+from tenor.web.accounts import IssuedCode
+from tenor.web.i18n import DEFAULT_LOCALE, LOCALES, translate
 
 CODE_MESSAGE = "Your sign-in code for Tenor is %(code)s. It expires in 10 minutes."
 
@@ -26,22 +31,33 @@ CODE_MESSAGE = "Your sign-in code for Tenor is %(code)s. It expires in 10 minute
 class CodeDelivery(Protocol):
     """Sends a sign-in code to a borrower's phone."""
 
-    def deliver(self, session: Session, borrower: Borrower, phone: str, code: str) -> None:
+    def deliver(self, session: Session, borrower: Borrower, phone: str, issued: IssuedCode) -> None:
         """Queue the code for ``phone``, inside the caller's transaction."""
 
 
 class OutboxDelivery:
-    """Writes the text message to the console's stand-in outbox and logs a masked line."""
+    """Queues the text message in the notification outbox and logs a masked line."""
 
-    def deliver(self, session: Session, borrower: Borrower, phone: str, code: str) -> None:
-        """Store the message in ``web_code_outbox``, in the borrower's language."""
-        locale = borrower.locale if borrower.locale in LOCALES else "zh-CN"
+    def deliver(self, session: Session, borrower: Borrower, phone: str, issued: IssuedCode) -> None:
+        """An SMS notification to ``phone`` in the borrower's language, due at once."""
+        locale = borrower.locale if borrower.locale in LOCALES else DEFAULT_LOCALE
         session.add(
-            CodeMessage(
+            Notification(
+                # One message per code, however often this transaction's work is retried.
+                dedupe_key=f"{SIGN_IN_CODE}:{issued.id}",
+                kind=SIGN_IN_CODE,
                 borrower_id=borrower.id,
                 channel="sms",
-                destination=phone,
-                body=translate(locale, CODE_MESSAGE, code=code),
+                recipient=phone,
+                locale=locale,
+                body=translate(locale, CODE_MESSAGE, code=issued.code),
+                # Not a reminder: no policy; the column wants a profile, the rules skip it.
+                contact_profile=DEFAULT_POLICY.contact_profile,
+                state="pending",
+                not_before=issued.issued_at,
+                attempts=0,
+                created_at=issued.issued_at,
+                updated_at=issued.issued_at,
             )
         )
         session.flush()

@@ -245,6 +245,266 @@ ZH_CN: Final[dict[str, str]] = {
     "method:bullet": "到期一次还本付息",
     "method:stepped": "阶梯还款",
     "method:milestone": "按工程节点还本",
+    # events the close and relief write
+    "event:bucket-changed": "逾期分档变化",
+    "event:classification-changed": "五级分类变化",
+    "event:restructured": "重组",
+    # portfolio dashboard: roll rates, vintages, watchlist
+    "Approvals": "审批",
+    "Roll rates from %(start)s to %(end)s (month ends), %(currency)s": (
+        "迁徙率：%(start)s 至 %(end)s（月末），%(currency)s"
+    ),
+    "Share of the bucket's loans": "占该分档贷款笔数",
+    "Roll-rate matrix: each row's loans by where they were a month later": (
+        "迁徙矩阵：每行贷款一个月后所处的分档"
+    ),
+    "From bucket": "原分档",
+    "roll:paid-off": "已结清",
+    "roll:written-off": "已核销",
+    "Vintage curves: share of each cohort over 30 days past due or written off, by months on "
+    "book, %(currency)s": (
+        "账龄曲线：各放款批次逾期 30 天以上或已核销的贷款占比（按账龄月数），%(currency)s"
+    ),
+    "Share of the cohort's loans": "占该批次贷款笔数",
+    "Cohorts by the month their loans were paid out": "按放款月份划分的批次",
+    "Cohort": "放款批次",
+    "MOB %(months)s": "账龄 %(months)s 月",
+    "Months on book": "账龄（月）",
+    "The roll-rate matrix needs two month ends closed by the daily close.": (
+        "迁徙矩阵需要日终批处理完成两个月末。"
+    ),
+    "Early-warning watchlist": "预警名单",
+    "%(count)s open entries, breaches first": "共 %(count)s 条未结预警，违约在前",
+    "Severity": "严重程度",
+    "severity:breach": "违约",
+    "severity:warning": "预警",
+    "Signal": "信号",
+    "Period end": "报告期末",
+    "Task": "任务",
+    "No open early warnings.": "暂无未结预警。",
+    # loan page: audit, contacts, relief, bureau
+    "Inclusion receipt (JSON)": "收录凭证（JSON）",
+    "Audit receipt": "审计凭证",
+    "%(covered)s of the loan's %(logged)s events are under the newest signed tree head "
+    "(%(size)s entries, signed %(signed)s). Each one's inclusion receipt is linked in the "
+    "journal above; check it with tenor audit verify-receipt.": (
+        "该贷款 %(logged)s 个事件中有 %(covered)s 个已在最新签名树头之下（共 %(size)s 条记录，"
+        "签名于 %(signed)s）。每个事件的收录凭证链接见上方流水，可用 tenor audit "
+        "verify-receipt 验证。"
+    ),
+    "Download the receipt of the latest covered event (#%(sequence)s)": (
+        "下载最新已收录事件的凭证（#%(sequence)s）"
+    ),
+    "No tree head has been signed yet: receipts are ready after the next daily close (or "
+    "tenor audit sign).": "尚未签名任何树头：下次日终批处理（或 tenor audit sign）后即可获取凭证。",
+    "Contact history": "联系记录",
+    "The newest %(shown)s of %(total)s messages about this loan": (
+        "关于该贷款的 %(total)s 条消息中最新的 %(shown)s 条"
+    ),
+    "Queued": "生成时间",
+    "Message": "消息",
+    "State": "状态",
+    "Sent": "发送时间",
+    "Refused by rule": "拒绝规则",
+    "held until %(moment)s": "暂缓至 %(moment)s",
+    "No message about this loan yet.": "暂无关于该贷款的消息。",
+    "message:reminder": "还款提醒",
+    "message:sign-in-code": "登录验证码",
+    "state:pending": "待发送",
+    "state:held": "暂缓",
+    "state:sending": "发送中",
+    "state:sent": "已发送",
+    "state:delivered": "已送达",
+    "state:failed": "发送失败",
+    "state:dead": "多次失败",
+    "state:refused": "已拒绝",
+    "state:cancelled": "已取消",
+    "state:task": "外呼任务",
+    "rule:opt_out": "借款人已退订该渠道",
+    "rule:third_party": "不得联系第三方",
+    "rule:quiet_hours": "休息时间",
+    "rule:after_conversation": "通话后冷静期",
+    "rule:call_frequency": "呼叫次数上限",
+    "rule:connected_calls_per_day": "每日接通次数上限",
+    "rule:unanswered_calls_per_day": "每日未接通次数上限",
+    "rule:no_address": "没有联系地址",
+    "rule:no_borrower": "借款人不存在",
+    "rule:paid": "已还款",
+    "Relief and restructurings": "纾困与重组",
+    "Restructured and under watch: classified Special mention at least.": (
+        "已重组并处于观察期：至少归为关注类。"
+    ),
+    "Collections pause: %(what)s until %(until)s.": "催收暂停：%(what)s，至 %(until)s。",
+    "open:offer": "待接受的方案",
+    "open:plan": "执行中的方案",
+    "Restructured events of the journal": "流水中的重组事件",
+    "Option": "方案",
+    "New installments": "新还款期数",
+    "Capitalised interest": "资本化利息",
+    "Booked by": "记账人",
+    "Relief request %(id)s": "纾困申请 %(id)s",
+    "Asked through": "申请渠道",
+    "through:self-service": "自助服务",
+    "through:staff": "员工代办",
+    "Reason": "原因",
+    "Offer %(id)s": "方案 %(id)s",
+    "needs a second person's approval": "需第二人审批",
+    "Expires on": "有效期至",
+    "Offered by": "提出人",
+    "Accepted by": "接受人",
+    "Approved by": "审批人",
+    "Requested by": "申请人",
+    "Offer %(id)s against the current schedule": "方案 %(id)s 与当前还款计划对比",
+    "No relief asked for or given.": "暂无纾困申请或重组。",
+    "request:open": "处理中",
+    "request:offered": "已提供方案",
+    "request:accepted": "已接受，待审批",
+    "request:applied": "已生效",
+    "request:declined": "不符合条件",
+    "offer:open": "可接受",
+    "offer:accepted": "已接受，待审批",
+    "offer:applied": "已生效",
+    "offer:superseded": "已被其他方案取代",
+    "offer:expired": "已过期",
+    "option:deferral": "延期还款",
+    "option:term-extension": "展期",
+    "option:re-amortisation": "重新摊还",
+    "option:arrears-plan": "逾期款分期偿还",
+    "option:lower-rate": "降低利率",
+    "option:settlement": "协商结清",
+    "option:milestone-reschedule": "调整还本节点",
+    "help:deferral": "暂停接下来几期的还款，之后再还。",
+    "help:term-extension": "延长贷款期限，每期少还一些。",
+    "help:re-amortisation": "按剩余期限重新计算每期还款额。",
+    "help:arrears-plan": "把逾期未还的款项分几期还清。",
+    "help:lower-rate": "在一段时间内按较低利率计息。",
+    "help:settlement": "在截止日前一次性还清折让后的金额。",
+    "help:milestone-reschedule": "按工程进度推迟还本节点。",
+    "Now": "当前",
+    "With the relief": "纾困后",
+    "Change": "变化",
+    "Regular installment": "每期还款额",
+    "Installments left": "剩余期数",
+    "Last due date": "最后到期日",
+    "Interest still to pay": "尚需支付的利息",
+    "Total still to pay": "尚需支付的总额",
+    "Principal left": "剩余本金",
+    "Bureau records": "征信报送记录",
+    "Metro 2 account type": "Metro 2 账户类型",
+    "Assigned to collections": "转入催收",
+    "Original creditor": "原始债权人",
+    "Deleted from the bureaus": "已从征信删除",
+    "What is reported for each month end, newest first": "各月末报送内容（最新在前）",
+    "Month": "月份",
+    "PBOC status": "人行征信状态",
+    "24-month history": "24 个月还款记录",
+    "Metro 2 status": "Metro 2 状态",
+    "Balance": "余额",
+    "Past due": "逾期金额",
+    "No month end to report yet.": "尚无可报送的月末。",
+    "Special comments": "特殊说明",
+    "comment:restructured": "重组",
+    "comment:deferred": "延期",
+    "Disputes": "异议",
+    "Opened %(date)s": "%(date)s 提出",
+    "resolved %(date)s": "%(date)s 解决",
+    "the consumer disagrees": "借款人仍有异议",
+    "Corrections filed": "已报送的更正",
+    # approvals
+    "Offer %(id)s approved: the restructuring is in the loan's journal.": (
+        "方案 %(id)s 已批准：重组已记入贷款流水。"
+    ),
+    "Relief waiting for a second person": "待第二人审批的纾困方案",
+    "Risk officers and admins approve; your role reads.": "由风险官和管理员审批；您的角色只读。",
+    "Offered on": "提出日期",
+    "policy version %(version)s": "政策版本 %(version)s",
+    "The proposed schedule": "拟定还款计划",
+    "Offer %(id)s: installments after the relief": "方案 %(id)s：纾困后的还款计划",
+    "You requested, offered or accepted this offer: a second person approves it.": (
+        "您申请、提出或接受了该方案：须由第二人审批。"
+    ),
+    "Approve offer %(id)s": "批准方案 %(id)s",
+    "No relief is waiting for approval.": "暂无待审批的纾困方案。",
+    "You requested, offered or accepted offer %(id)s: a second person must approve it.": (
+        "您申请、提出或接受了方案 %(id)s：须由第二人审批。"
+    ),
+    "Offer %(id)s is no longer waiting for approval.": "方案 %(id)s 已不在待审批状态。",
+    "The loan changed since offer %(id)s was made: its schedule no longer holds, and a new "
+    "offer is needed.": "方案 %(id)s 提出后贷款已发生变化：其还款计划不再成立，需要重新提出方案。",
+    "Relief policies": "纾困政策",
+    "The version in force for each product (version 0: the default policy)": (
+        "各产品现行版本（版本 0 为默认政策）"
+    ),
+    "Version": "版本",
+    "Minimum credit score": "最低信用评分",
+    "Maximum days past due": "最多逾期天数",
+    "Approval above": "超过此金额须审批",
+    "Always approved by a second person": "始终须第二人审批",
+    "Options": "方案",
+    "Stored": "保存",
+    "built in": "内置",
+    "%(product)s: every version": "%(product)s：全部版本",
+    "Version %(version)s": "版本 %(version)s",
+    "Reminder policies": "提醒政策",
+    "The version in force of each policy": "各政策现行版本",
+    "Policy": "政策",
+    "Products": "产品",
+    "Every product": "全部产品",
+    "Contact rules": "联系规则",
+    "Steps": "步骤",
+    "built in: used where no stored policy matches": "内置：没有匹配的已保存政策时使用",
+    # self-service relief
+    "Relief for loan %(id)s": "贷款 %(id)s 的纾困",
+    "Trouble paying? Ask for a deferral or an installment plan": (
+        "还款有困难？申请延期还款或分期偿还"
+    ),
+    "We have your request. The offers below are yours to take until they expire.": (
+        "我们已收到您的申请。以下方案在有效期内均可选择。"
+    ),
+    "We are sorry: your loan does not qualify for relief now.": (
+        "很抱歉：您的贷款目前不符合纾困条件。"
+    ),
+    "You took the offer. A second person at the lender approves it; your schedule changes then.": (
+        "您已接受该方案。贷款机构的第二位工作人员审批后，您的还款计划即会变更。"
+    ),
+    "Done: your new schedule is in force.": "已完成：新的还款计划已生效。",
+    "Your offers": "您的方案",
+    "%(option)s against your current schedule": "%(option)s与您当前的还款计划对比",
+    "The new schedule": "新的还款计划",
+    "%(option)s: your installments": "%(option)s：您的还款计划",
+    "You may take this offer until %(date)s.": "您可在 %(date)s 前接受此方案。",
+    "Take this offer: %(option)s": "接受此方案：%(option)s",
+    "You took this offer; it is waiting for approval.": "您已接受此方案，正在等待审批。",
+    "Ask for relief": "申请纾困",
+    "What would help you?": "哪种方式对您有帮助？",
+    "Every option I qualify for": "我符合条件的全部方案",
+    "What happened (optional)": "发生了什么（选填）",
+    "Your monthly income, %(currency)s (optional)": "您的月收入，%(currency)s（选填）",
+    "Your other monthly debts, %(currency)s (optional)": "您每月的其他债务，%(currency)s（选填）",
+    "Proof of hardship: a reference, such as a letter's number (optional)": (
+        "困难证明：参考编号，例如证明信编号（选填）"
+    ),
+    "What you may ask for today": "您今天可以申请的方案",
+    "available": "可申请",
+    "not available now": "目前不可申请",
+    "Relief is for loans being repaid.": "纾困仅适用于正在还款的贷款。",
+    "Your earlier requests": "您以前的申请",
+    "Choose what you are asking for.": "请选择您要申请的方案。",
+    "You already have a request being handled for this loan.": "该贷款已有一笔申请正在处理中。",
+    "Your loan does not qualify for this option with what you told us; choose another, or ask "
+    "for every option you qualify for.": (
+        "根据您提供的情况，您的贷款不符合该方案的条件；请选择其他方案，或申请您符合条件的全部方案。"
+    ),
+    "This offer can no longer be taken; ask again for relief.": (
+        "该方案已无法接受，请重新申请纾困。"
+    ),
+    "Your loan changed since this offer was made (a payment, say), so its schedule no longer "
+    "holds; ask again for relief.": (
+        "该方案提出后您的贷款发生了变化（例如有一笔还款），其还款计划不再成立，请重新申请纾困。"
+    ),
+    "Income and debts are amounts of at least zero, such as 5000 or 5000.50.": (
+        "收入和债务须为不小于零的金额，例如 5000 或 5000.50。"
+    ),
     # errors
     "Not found": "未找到",
     "This page does not exist, or it is not yours to see.": "该页面不存在，或您无权查看。",
@@ -259,15 +519,51 @@ ZH_CN: Final[dict[str, str]] = {
 
 def translate(locale: str, message: str, **values: Any) -> str:
     """``message`` in ``locale``, with ``%(name)s`` placeholders filled from ``values``."""
+    label = ":" in message and " " not in message
     text = ZH_CN.get(message, message) if locale == "zh-CN" else message
-    if locale == "en" and ":" in message and " " not in message:
-        # Keys of domain labels ("status:active") read as their value in English.
+    if label and (locale == "en" or message not in ZH_CN):
+        # Keys of domain labels ("status:active") read as their value in English, and so does
+        # a label Chinese does not have yet (a state a newer capability writes, say).
         text = _english_label(message)
     return text % values if values else text
 
 
 _ENGLISH_LABELS: Final = {
     "role:risk": "risk officer",
+    "event:bucket-changed": "bucket changed",
+    "event:classification-changed": "classification changed",
+    "roll:paid-off": "paid off",
+    "message:sign-in-code": "sign-in code",
+    "state:dead": "failed for good",
+    "state:task": "dialer task",
+    "rule:opt_out": "opted out",
+    "rule:third_party": "no third parties",
+    "rule:quiet_hours": "quiet hours",
+    "rule:after_conversation": "days after a conversation",
+    "rule:call_frequency": "call attempts per debt",
+    "rule:connected_calls_per_day": "connected calls a day",
+    "rule:unanswered_calls_per_day": "unanswered calls a day",
+    "rule:no_address": "no address",
+    "rule:no_borrower": "no borrower",
+    "open:offer": "an open offer",
+    "open:plan": "a plan in force",
+    "request:open": "being handled",
+    "request:accepted": "accepted, waiting for approval",
+    "request:declined": "not eligible",
+    "offer:open": "open to take",
+    "offer:accepted": "accepted, waiting for approval",
+    "offer:superseded": "another was taken",
+    "option:re-amortisation": "re-amortisation",
+    "option:arrears-plan": "installment plan for the arrears",
+    "option:lower-rate": "lower rate",
+    "option:milestone-reschedule": "milestone reschedule",
+    "help:deferral": "Pause the next payments and pay them later.",
+    "help:term-extension": "Pay over a longer term, less each month.",
+    "help:re-amortisation": "Spread what is left evenly over the months left.",
+    "help:arrears-plan": "Pay what is overdue in a few installments.",
+    "help:lower-rate": "Pay a lower rate for a while.",
+    "help:settlement": "Pay a discounted amount in one payment by a deadline.",
+    "help:milestone-reschedule": "Move principal payments with the project's progress.",
     "event:repayment-received": "repayment",
     "event:charge-applied": "charge",
     "event:recovered": "recovery after write-off",
@@ -307,6 +603,10 @@ class Formats:
     def babel(self) -> str:
         """The locale as Babel names it (``zh_CN``)."""
         return self.locale.replace("-", "_")
+
+    def label(self, message: str, **values: Any) -> str:
+        """A message (or a domain label such as ``status:active``) in this locale."""
+        return translate(self.locale, message, **values)
 
     def money(self, amount: str | Decimal | None, currency: str) -> str:
         """An exact decimal amount in major units, e.g. ``¥1,234.50``."""

@@ -21,7 +21,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from tenor.api.roles import Permission, Principal, Role
 from tenor.store.database import Database
 from tenor.store.journal import business_date
-from tenor.web.accounts import find_session
+from tenor.web.accounts import find_session, session_actor
 from tenor.web.i18n import LOCALES, Formats, negotiate, translate
 from tenor.web.security import (
     CSRF_COOKIE,
@@ -52,10 +52,12 @@ STAFF_PAGES: Final = (
     NavPage("/portfolio", "Portfolio", Permission.READ_LOANS, whole_book=True),
     NavPage("/loans", "Loans", Permission.READ_LOANS),
     NavPage("/borrowers", "Borrowers", Permission.READ_BORROWERS),
+    NavPage("/approvals", "Approvals", Permission.READ_LOANS, whole_book=True),
 )
 
 
-#: The borrower's pages under /web/me, in the navigation's order (relief requests join here).
+#: The borrower's pages under /web/me, in the navigation's order (a loan's relief is reached
+#: from the loan's page).
 BORROWER_PAGES: Final = (
     NavPage("/me", "My loans", Permission.READ_LOANS),
     NavPage("/me/contact", "Contact preferences", Permission.UPDATE_CONTACTS),
@@ -64,12 +66,14 @@ BORROWER_PAGES: Final = (
 
 @dataclass(frozen=True, slots=True)
 class Viewer:
-    """The signed-in person: their role and scope, and their session's CSRF token."""
+    """The signed-in person: their role and scope, their session's CSRF token, and ``actor``,
+    how the journal and relief name them (:func:`tenor.web.accounts.session_actor`)."""
 
     session_id: int
     role: Role
     name: str
     csrf_token: str
+    actor: str
     borrower_id: int | None = None
     agency_id: int | None = None
 
@@ -158,6 +162,7 @@ def current_viewer(request: Request) -> Viewer | None:
                     role=Role(row.role),
                     name=row.name,
                     csrf_token=row.csrf_token,
+                    actor=session_actor(session, row),
                     borrower_id=row.borrower_id,
                     agency_id=row.agency_id,
                 )

@@ -1,17 +1,16 @@
-"""The web console's tables: staff users, browser sessions, borrowers' one-time codes, and the
-stand-in outbox that carries those codes until the notification capability takes them over.
+"""The web console's tables: staff users, browser sessions and borrowers' one-time codes.
 
 Secrets are never stored in clear: passwords are argon2id hashes, session tokens SHA-256
 digests (a token is 256 random bits, so a fast hash is enough), one-time codes argon2id hashes.
-The outbox holds the message a borrower is sent, code included, exactly as an outbox of text
-messages does; rows are marked sent, never deleted.
+The text message that carries a code goes through the notification outbox
+(:mod:`tenor.web.delivery`); migration ``web2`` dropped the console's stand-in outbox.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tenor.store.models import Base, BigId, utc_now
@@ -69,17 +68,3 @@ class SignInCode(Base):
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
-
-
-class CodeMessage(Base):
-    """A sign-in code message waiting for a channel to carry it (the seam before notify)."""
-
-    __tablename__ = "web_code_outbox"
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    borrower_id: Mapped[int] = mapped_column(ForeignKey("borrowers.id"), index=True)
-    channel: Mapped[str] = mapped_column(String(16))
-    destination: Mapped[str] = mapped_column(String(254))
-    body: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
-    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

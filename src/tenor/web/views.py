@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Final
@@ -25,6 +27,30 @@ from tenor.web.i18n import Formats
 
 OPEN_STATUSES: Final = (Status.ACTIVE.value, Status.OVERPAID.value)
 BUCKET_ORDER: Final = tuple(bucket.name for bucket in CHINESE_BUCKETS.buckets)
+
+
+#: Text a spreadsheet would run as a formula: =, +, @, a tab or a return first, or a minus
+#: that does not start a number (a negative amount such as -246.90 stays a number).
+_FORMULA: Final = re.compile(r"[=+@\t\r]|-(?![0-9.])")
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, str) and _FORMULA.match(value):
+        return "'" + value  # OWASP's advice: shown as text, never evaluated
+    return value
+
+
+def csv_text(columns: Sequence[str], rows: Iterable[dict[str, Any]]) -> str:
+    """``rows`` as CSV under a header of ``columns``: None an empty cell, and text that a
+    spreadsheet would take for a formula (a borrower's name, a product's) quoted as text."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(columns), lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({key: _cell(value) for key, value in row.items()})
+    return out.getvalue()
 
 
 def major(minor: int, currency: str) -> str:
@@ -59,12 +85,30 @@ class Chart:
 
     def csv(self) -> str:
         """The chart's rows as CSV, with a header line."""
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=["currency", *self.columns], lineterminator="\n")
-        writer.writeheader()
-        for row in self.rows:
-            writer.writerow({"currency": self.currency, **row})
-        return out.getvalue()
+        return csv_text(
+            ("currency", *self.columns), [{"currency": self.currency, **row} for row in self.rows]
+        )
+
+    def spec(self, fmt: Formats, series: str) -> dict[str, Any]:
+        """What the browser draws: bars labelled in the page's language, and their values.
+
+        Values stay exact decimal strings; the script turns them into numbers only to draw.
+        """
+        rows = self.rows[self.first_drawn :]
+        if self.name == "classes":
+            categories = [fmt.loan_class(row["class"]) for row in rows]
+        else:
+            categories = [str(row[self.label]) for row in rows]
+        return {
+            "kind": self.name,
+            "type": "bar",
+            "categories": categories,
+            "values": [row[self.value] for row in rows],
+            "series": series,
+            "percent": self.value.endswith("percent"),
+            "currency": self.currency,
+            "locale": fmt.locale,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,22 +280,7 @@ def next_due(
     }
 
 
-def chart_spec(chart: Chart, fmt: Formats, series: str) -> dict[str, Any]:
-    """What the browser's chart script draws: labels in the page's language and the values.
-
-    Values stay exact decimal strings; the script turns them into numbers only to draw bars.
-    """
-    rows = chart.rows[chart.first_drawn :]
-    if chart.name == "classes":
-        categories = [fmt.loan_class(row["class"]) for row in rows]
-    else:
-        categories = [str(row[chart.label]) for row in rows]
-    return {
-        "kind": chart.name,
-        "categories": categories,
-        "values": [row[chart.value] for row in rows],
-        "series": series,
-        "percent": chart.value.endswith("percent"),
-        "currency": chart.currency,
-        "locale": fmt.locale,
-    }
+def chart_spec(chart: Any, fmt: Formats, series: str) -> dict[str, Any]:
+    """What the browser's chart script draws for ``chart`` (any of the console's charts)."""
+    spec: dict[str, Any] = chart.spec(fmt, series)
+    return spec

@@ -81,9 +81,9 @@ def send_code(request: Request, csrf_token: Field = None, phone: Field = None) -
     moment = now(request)
     with database(request).transaction() as session:
         for borrower in borrowers_with_phone(session, number):
-            code = issue_code(session, borrower, moment)
-            if code is not None:
-                delivery.deliver(session, borrower, number, code)
+            issued = issue_code(session, borrower, moment)
+            if issued is not None:
+                delivery.deliver(session, borrower, number, issued)
     return render(
         request,
         "me_sign_in.html",

@@ -1,4 +1,6 @@
-"""The staff console: the portfolio, loans and borrowers, as each role may see them.
+"""The staff console: the portfolio dashboard (the open book, the close's roll rates and vintage
+curves, the early-warning watchlist), loans (with their contacts, relief, bureau records and
+audit receipts) and borrowers, as each role may see them.
 
 Every page reads through the same documents as the API (:mod:`tenor.store.reads`) and the
 same rules of scope and masking (:mod:`tenor.api.roles`): a collector sees phone numbers and
@@ -7,6 +9,7 @@ not national IDs, an auditor neither, an agency only what is placed with it (not
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -14,8 +17,9 @@ from fastapi.responses import HTMLResponse, Response
 
 from tenor.api.queries import check_borrower_in_scope, check_loan_in_scope, list_borrowers
 from tenor.api.roles import Permission, Role, borrower_view
+from tenor.audit.receipts import build_receipt
 from tenor.core.errors import InvalidArgumentError
-from tenor.store.journal import NotFoundError
+from tenor.store.journal import NotFoundError, business_date
 from tenor.store.models import Borrower
 from tenor.store.reads import (
     LoanFilter,
@@ -24,15 +28,18 @@ from tenor.store.reads import (
     list_loans,
     schedule_document,
 )
+from tenor.web import loanpage
+from tenor.web.dashboard import RollMatrix, Vintages, open_watchlist, roll_matrices, vintages
 from tenor.web.pages import PageForbiddenError, Viewer, database, render, require, staff_viewer
-from tenor.web.views import BUCKET_ORDER, borrower_names, portfolio, reversed_events
+from tenor.web.views import BUCKET_ORDER, Chart, borrower_names, portfolio, reversed_events
 
 router = APIRouter()
 
 Staff = Annotated[Viewer, Depends(staff_viewer)]
 Id = Annotated[int, Path(ge=1, le=2**63 - 1)]
+EventId = Annotated[str, Path(pattern=r"^[0-9a-fA-F-]{36}$")]
 PAGE_SIZE: Final = 50
-CHARTS: Final = ("buckets", "classes", "products")
+CHARTS: Final = ("buckets", "classes", "products", "rolls", "vintages")
 STATUSES: Final = ("active", "overpaid", "closed", "written-off", "pending", "approved")
 
 
@@ -44,11 +51,46 @@ def _whole_book(viewer: Viewer) -> None:
 
 @router.get("/portfolio", name="portfolio")
 def portfolio_page(request: Request, viewer: Staff) -> HTMLResponse:
-    """Open loans by bucket, class and product, as charts with their tables and CSV files."""
+    """Open loans by bucket, class and product, the month-over-month roll rates and vintage
+    curves of the close, and the early-warning watchlist: charts with their tables and CSV."""
     _whole_book(viewer)
     with database(request).reading() as session:
-        sections = portfolio(session)
-    return render(request, "portfolio.html", {"sections": sections, "charts": True})
+        sections = {section.currency: section for section in portfolio(session)}
+        rolls, rolls_note = roll_matrices(session)
+        curves = vintages(session)
+        watch = open_watchlist(session) if viewer.may(Permission.READ_RISK) else None
+    currencies = sorted(set(sections) | set(rolls) | set(curves))
+    return render(
+        request,
+        "portfolio.html",
+        {
+            "currencies": currencies,
+            "sections": sections,
+            "rolls": rolls,
+            "rolls_note": rolls_note,
+            "vintages": curves,
+            "watchlist": watch,
+            "charts": True,
+        },
+    )
+
+
+def _csv(text: str, filename: str) -> Response:
+    """A CSV download (UTF-8 with a byte-order mark, so spreadsheets read 中文)."""
+    return Response(
+        "\ufeff" + text,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@router.get("/portfolio/watchlist.csv", name="watchlist_csv")
+def watchlist_csv(request: Request, viewer: Staff) -> Response:
+    """The open watchlist as CSV, each task in Chinese and English."""
+    _whole_book(viewer)
+    require(viewer, Permission.READ_RISK)
+    with database(request).reading() as session:
+        return _csv(open_watchlist(session).csv(), "tenor-watchlist.csv")
 
 
 @router.get("/portfolio/{currency}/{chart}.csv", name="portfolio_csv")
@@ -58,23 +100,26 @@ def portfolio_csv(
     currency: Annotated[str, Path(pattern=r"^[A-Z]{3}$")],
     chart: Annotated[str, Path(pattern=r"^[a-z]+$")],
 ) -> Response:
-    """One chart's data as CSV (UTF-8 with a byte-order mark, so spreadsheets read 中文)."""
+    """One chart's data as CSV: the same rows as the table under the chart."""
     _whole_book(viewer)
     if chart not in CHARTS:
         raise NotFoundError(f"no chart {chart!r}")
+    data: Chart | RollMatrix | Vintages | None
     with database(request).reading() as session:
-        sections = {section.currency: section for section in portfolio(session)}
-    if currency not in sections:
-        raise NotFoundError(f"no open loans in {currency}")
-    section = sections[currency]
-    data = {"buckets": section.by_bucket, "classes": section.by_class}.get(
-        chart, section.by_product
-    )
-    return Response(
-        "\ufeff" + data.csv(),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="tenor-{chart}-{currency}.csv"'},
-    )
+        if chart == "rolls":
+            data = roll_matrices(session)[0].get(currency)
+        elif chart == "vintages":
+            data = vintages(session).get(currency)
+        else:
+            section = {s.currency: s for s in portfolio(session)}.get(currency)
+            data = None
+            if section is not None:
+                data = {"buckets": section.by_bucket, "classes": section.by_class}.get(
+                    chart, section.by_product
+                )
+    if data is None:
+        raise NotFoundError(f"no {chart} in {currency}")
+    return _csv(data.csv(), f"tenor-{chart}-{currency}.csv")
 
 
 @router.get("/loans", name="loans")
@@ -123,26 +168,53 @@ def loans_page(
 
 @router.get("/loans/{loan_id}", name="loan")
 def loan_page(request: Request, viewer: Staff, loan_id: Id) -> HTMLResponse:
-    """A loan: terms, balances, schedule, the journal as a timeline, and whom to contact."""
+    """A loan: terms, balances, schedule, the journal as a timeline, whom to contact, the
+    contacts made, its relief and restructurings, bureau records and audit receipts."""
     require(viewer, Permission.READ_LOANS)
     with database(request).reading() as session:
         check_loan_in_scope(session, viewer.principal(), loan_id)
         loan = get_loan(session, loan_id)
         schedule = schedule_document(session, loan_id)
-        journal = journal_document(session, loan_id)
+        events = journal_document(session, loan_id)["events"]
         reversed_ids = reversed_events(session, loan_id)
         borrower = session.get(Borrower, loan["borrower_id"])
         assert borrower is not None  # a loan's borrower row always exists (foreign key)
         person = borrower_view(borrower, viewer.principal())
-    return render(
-        request,
-        "loan.html",
-        {
+        day = business_date(session)
+        sent = (
+            loanpage.contacts(session, loan_id)
+            if viewer.may(Permission.READ_NOTIFICATIONS)
+            else None
+        )
+        context = {
             "loan": loan,
             "schedule": schedule,
-            "events": list(reversed(journal["events"])),
+            "events": list(reversed(events)),
             "reversed_ids": reversed_ids,
             "borrower": person,
+            "contacts": sent,
+            "relief": loanpage.relief(session, loan_id, events),
+            "bureau": loanpage.bureau(session, loan_id, day, events),
+            "audit": loanpage.audit(session, loan_id),
+        }
+    return render(request, "loan.html", context)
+
+
+@router.get("/loans/{loan_id}/receipts/{event_id}.json", name="loan_receipt")
+def loan_receipt(request: Request, viewer: Staff, loan_id: Id, event_id: EventId) -> Response:
+    """The inclusion receipt of one of the loan's events: the event, its leaf, its audit path
+    and a signed tree head (check it with ``tenor audit verify-receipt``)."""
+    require(viewer, Permission.READ_LOANS)
+    with database(request).reading() as session:
+        check_loan_in_scope(session, viewer.principal(), loan_id)
+        if not loanpage.event_of_loan(session, loan_id, event_id):
+            raise NotFoundError(f"loan {loan_id} has no event {event_id}")
+        receipt = build_receipt(session, event_id)
+    return Response(
+        json.dumps(receipt, ensure_ascii=False, indent=2) + "\n",
+        media_type="application/json",
+        headers={
+            "Content-Disposition": f'attachment; filename="tenor-receipt-{loan_id}-{event_id}.json"'
         },
     )
 
