@@ -39,6 +39,12 @@ def register(app: typer.Typer) -> None:
         agency: Annotated[
             str | None, typer.Option(help="An agency user's agency id.", metavar="ID")
         ] = None,
+        collector: Annotated[
+            str | None,
+            typer.Option(
+                help="A collector user's collector id (their workbench queue).", metavar="ID"
+            ),
+        ] = None,
         password_stdin: Annotated[
             bool, typer.Option("--password-stdin", help="Read the password from stdin.")
         ] = False,
@@ -49,6 +55,7 @@ def register(app: typer.Typer) -> None:
 
         with domain_errors():
             agency_id = None if agency is None else parse_count("--agency", agency)
+            collector_id = None if collector is None else parse_count("--collector", collector)
         if password_stdin:
             password = sys.stdin.readline().rstrip("\r\n")
         else:
@@ -66,6 +73,7 @@ def register(app: typer.Typer) -> None:
                         role=role,
                         display_name=name,
                         agency_id=agency_id,
+                        collector_id=collector_id,
                     )
                     user_id, user_role = row.id, row.role
             finally:

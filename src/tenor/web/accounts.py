@@ -31,6 +31,7 @@ from sqlalchemy import String, cast, func, select
 from sqlalchemy.orm import Session
 
 from tenor.actions.apikeys import ROLES, verify_api_key
+from tenor.collect.tables import Collector
 from tenor.core.errors import InvalidArgumentError
 from tenor.store.models import ApiKey, Borrower
 from tenor.web.tables import SignInCode, StaffUser, WebSession
@@ -92,8 +93,10 @@ def create_staff_user(
     role: str,
     display_name: str | None = None,
     agency_id: int | None = None,
+    collector_id: int | None = None,
 ) -> StaffUser:
-    """A new staff user with an argon2id hash of ``password``."""
+    """A new staff user with an argon2id hash of ``password``; a collector may be linked to
+    their collector (``collector_id``), whose queue the workbench then shows them."""
     if not _USERNAME.fullmatch(username):
         raise InvalidArgumentError(
             "a username is 2 to 60 lower-case letters, digits, '.', '_' or '-', "
@@ -103,6 +106,11 @@ def create_staff_user(
         raise InvalidArgumentError(f"role must be one of {', '.join(STAFF_ROLES)}, not {role!r}")
     if (role == "agency") != (agency_id is not None):
         raise InvalidArgumentError("an agency user, and only an agency user, names its agency")
+    if collector_id is not None:
+        if role != "collector":
+            raise InvalidArgumentError("only a user of the collector role is linked to a collector")
+        if session.get(Collector, collector_id) is None:
+            raise InvalidArgumentError(f"collector {collector_id} does not exist")
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidArgumentError(
             f"a password has at least {MIN_PASSWORD_LENGTH} characters, not {len(password)}"
@@ -115,6 +123,7 @@ def create_staff_user(
         password_hash=password_hasher.hash(password),
         role=role,
         agency_id=agency_id,
+        collector_id=collector_id,
         failed_attempts=0,
     )
     session.add(user)
@@ -268,6 +277,15 @@ def session_actor(session: Session, row: WebSession) -> str:
     if row.borrower_id is not None:
         return f"borrower:{row.borrower_id}"
     return f"web-session:{row.id}"
+
+
+def session_collector(session: Session, row: WebSession) -> int | None:
+    """The collector a session's staff user is linked to, if any (read at each request, so
+    that a link changed in the database applies at once)."""
+    if row.staff_user_id is None:
+        return None
+    user = session.get(StaffUser, row.staff_user_id)
+    return None if user is None else user.collector_id
 
 
 def end_session(session: Session, token: str, now: dt.datetime) -> None:

@@ -3,7 +3,8 @@
 Secrets are never stored in clear: passwords are argon2id hashes, session tokens SHA-256
 digests (a token is 256 random bits, so a fast hash is enough), one-time codes argon2id hashes.
 The text message that carries a code goes through the notification outbox
-(:mod:`tenor.web.delivery`); migration ``web2`` dropped the console's stand-in outbox.
+(:mod:`tenor.web.delivery`); migration ``web2`` dropped the console's stand-in outbox, and
+``web3`` links a collector's user to their collector.
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ class StaffUser(Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(16))
     agency_id: Mapped[int | None] = mapped_column(BigInteger)
+    #: A collector's own collector (:class:`tenor.collect.tables.Collector`): whose queue the
+    #: workbench shows them (migration ``web3``).
+    collector_id: Mapped[int | None] = mapped_column(BigInteger)
     failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
