@@ -25,7 +25,7 @@ from tenor.store.database import Database
 from tenor.store.models import utc_now
 from tenor.web.delivery import CodeDelivery, OutboxDelivery
 from tenor.web.pages import NotSignedInError, PageForbiddenError, redirect, render
-from tenor.web.routes import approvals, common, relief, selfservice, staff
+from tenor.web.routes import approvals, collect, common, relief, selfservice, staff
 from tenor.web.security import CsrfError
 
 
@@ -97,7 +97,7 @@ def create_web_app(
     app.state.clock = clock
     app.state.delivery = delivery if delivery is not None else OutboxDelivery()
     app.mount("/static", _StaticFiles(packages=[("tenor.web", "static")]), name="static")
-    for module in (common, staff, approvals, selfservice, relief):
+    for module in (common, staff, collect, approvals, selfservice, relief):
         app.include_router(module.router)
     app.add_exception_handler(NotSignedInError, _sign_in)
     app.add_exception_handler(PageForbiddenError, _forbidden)

@@ -1,11 +1,13 @@
 """What the approvals page reads: relief offers waiting for a checker, and the versions of the
-relief and reminder policies in force.
+relief and reminder policies and of the collection strategy in force.
 
 An accepted offer that needs approval stays ``accepted`` until a second person approves it
 (:func:`tenor.actions.relief.approve_offer`, which refuses whoever requested, offered or
 accepted it). Policies are versioned documents; the newest version of each is in force, and
 where none is stored the built-in default answers (a product's relief policy version 0, the
-reminder policy ``consumer-standard``).
+reminder policy ``consumer-standard``, the collection strategy ``standard`` version 0). The
+collection strategy in force is the version saved last, whatever its name
+(:func:`tenor.collect.strategy.strategy_in_force`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tenor.collect.strategy import (
+    COST_CURRENCY,
+    DEFAULT_STRATEGY,
+    StrategyDocument,
+    parse_strategy,
+    strategy_in_force,
+    strategy_versions,
+)
 from tenor.notify.policy import DEFAULT_POLICY, ReminderPolicy
 from tenor.notify.tables import ReminderPolicyRow
 from tenor.relief.policy import ReliefPolicyDocument, default_policy
@@ -144,3 +154,64 @@ def reminder_policies(session: Session) -> list[ReminderPolicies]:
             )
         )
     return found
+
+
+@dataclass(frozen=True, slots=True)
+class StrategyVersion:
+    """One saved version of a collection strategy (version 0: the built-in default)."""
+
+    name: str
+    version: int
+    created_by: str | None
+    created_at: Any
+    document: dict[str, Any]
+    in_force: bool
+
+    @property
+    def text(self) -> str:
+        """The document as indented JSON."""
+        return json.dumps(self.document, ensure_ascii=False, indent=2)
+
+
+@dataclass(frozen=True, slots=True)
+class CollectionStrategies:
+    """The collection strategy in force, parsed, and every version, newest first."""
+
+    in_force: StrategyDocument
+    version: int
+    versions: list[StrategyVersion]
+
+    @property
+    def built_in(self) -> bool:
+        """Whether no strategy was ever saved and the default answers."""
+        return self.version == 0
+
+    @property
+    def currency(self) -> str:
+        """The currency a strategy's balance bounds and costs are written in."""
+        return COST_CURRENCY
+
+
+def collection_strategies(session: Session) -> CollectionStrategies:
+    """The collection strategy in force and its versions (the default alone before any)."""
+    document, version = strategy_in_force(session)
+    rows = strategy_versions(session)
+    versions = [
+        StrategyVersion(
+            row.name,
+            row.version,
+            row.created_by,
+            aware(row.created_at),
+            row.document,
+            in_force=index == 0,
+        )
+        for index, row in enumerate(rows)
+    ]
+    if not versions:
+        default = parse_strategy(DEFAULT_STRATEGY)
+        versions = [
+            StrategyVersion(
+                default.name, 0, None, None, default.model_dump(mode="json"), in_force=True
+            )
+        ]
+    return CollectionStrategies(document, version, versions)

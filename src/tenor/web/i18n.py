@@ -505,6 +505,284 @@ ZH_CN: Final[dict[str, str]] = {
     "Income and debts are amounts of at least zero, such as 5000 or 5000.50.": (
         "收入和债务须为不小于零的金额，例如 5000 或 5000.50。"
     ),
+    # collections: the workbench, a case, the loan page, the dashboard and the strategy
+    "Collections": "催收",
+    "Collector workbench": "催收工作台",
+    "Whose queue": "查看谁的队列",
+    "Collector": "催收员",
+    "Open the queue": "打开队列",
+    "Queue of %(name)s (%(team)s)": "%(name)s（%(team)s）的工作队列",
+    "Start with the top case: %(name)s": "从队首案件开始：%(name)s",
+    "The queue in working order": "按处理顺序排列的队列",
+    "%(count)s tasks in working order at %(moment)s: those the contact rules allow now first, "
+    "then broken promises, then expected value": (
+        "截至 %(moment)s 共 %(count)s 项任务，处理顺序：联系规则现在允许的在前，"
+        "其次是违约的还款承诺，再按预期回收值排序"
+    ),
+    "Expected value": "预期回收值",
+    "propensity %(rate)s (%(source)s)": "还款倾向 %(rate)s（%(source)s）",
+    "source:heuristic": "规则估算",
+    "source:model": "模型",
+    "Contact rules now": "当前联系规则",
+    "Allowed now": "现在可以联系",
+    "Not allowed now": "现在不可联系",
+    "next allowed %(moment)s": "下次可联系：%(moment)s",
+    "The queue is empty: no call or visit is waiting.": "队列为空：没有待处理的电话或上门任务。",
+    "Your user is not linked to a collector, so you have no queue. An admin links it: tenor web "
+    "user create --collector ID.": (
+        "您的用户未关联催收员，因此没有工作队列。请管理员关联：tenor web user create "
+        "--collector ID。"
+    ),
+    "No collector yet: add one with tenor collect collectors add.": (
+        "尚无催收员：请用 tenor collect collectors add 添加。"
+    ),
+    "Case %(id)s": "案件 %(id)s",
+    "Number %(rank)s of %(count)s in the queue of %(name)s.": (
+        "%(name)s 的队列中第 %(rank)s 个，共 %(count)s 个。"
+    ),
+    "Not in the queue of %(name)s now.": "当前不在 %(name)s 的队列中。",
+    "Back to the queue": "返回队列",
+    "Recorded on case %(id)s: %(outcome)s.": "已在案件 %(id)s 上记录：%(outcome)s。",
+    "A promise of %(amount)s by %(date)s, pending until the daily close decides it.": (
+        "承诺于 %(date)s 前还款 %(amount)s，待日终批处理判定。"
+    ),
+    "Open case %(id)s again": "再次打开案件 %(id)s",
+    "Contact rules, before the call": "联系规则（联系前检查）",
+    "The contact rules allow a %(channel)s now.": "联系规则现在允许%(channel)s。",
+    "The contact rules do not allow a %(channel)s now: %(rule)s.": (
+        "联系规则现在不允许%(channel)s：%(rule)s。"
+    ),
+    "Next allowed at %(moment)s, the borrower's time.": (
+        "下次可联系时间：%(moment)s（借款人当地时间）。"
+    ),
+    "Time alone does not lift this rule.": "该限制不会随时间解除。",
+    "Checked at %(moment)s under the contact profile of the strategy in force.": (
+        "于 %(moment)s 按现行催收策略的联系规则检查。"
+    ),
+    "What is owed": "欠款情况",
+    "The case": "案件",
+    "Opened on": "开立日期",
+    "closed %(date)s": "%(date)s 结案",
+    "Segment": "客群",
+    "Arm": "策略组",
+    "Strategy": "策略",
+    "Paused": "暂停",
+    "Flags": "标记",
+    "Agency": "催收机构",
+    "No": "否",
+    "Yes": "是",
+    "Pending promise: %(amount)s by %(date)s, made on %(made)s.": (
+        "待履行的还款承诺：%(date)s 前还款 %(amount)s（%(made)s 作出）。"
+    ),
+    "Record what the %(channel)s gave": "记录本次%(channel)s的结果",
+    "Note (optional)": "备注（选填）",
+    "Outcome": "结果",
+    "Amount, %(currency)s": "金额（%(currency)s）",
+    "Promised for": "承诺还款日",
+    "Proposed: the arrears, %(days)s days after the business date; at most %(max)s days ahead.": (
+        "建议值：逾期金额，业务日期后 %(days)s 天；最多 %(max)s 天后。"
+    ),
+    "Record the promise to pay": "记录还款承诺",
+    "This case is closed: nothing more is recorded on it.": "该案件已结案，不再记录任何内容。",
+    "History of the case": "案件记录",
+    "Actions of case %(id)s": "案件 %(id)s 的催收动作",
+    "Action": "动作",
+    "Cost": "成本",
+    "No action yet.": "暂无催收动作。",
+    "Contacts on case %(id)s": "案件 %(id)s 的联系记录",
+    "When": "时间",
+    "By": "经办",
+    "Note": "备注",
+    "No contact recorded yet.": "暂无联系记录。",
+    "Promises to pay on case %(id)s": "案件 %(id)s 的还款承诺",
+    "Made on": "作出日期",
+    "Paid against it": "已还金额",
+    "Decided on": "判定日期",
+    "No promise to pay.": "暂无还款承诺。",
+    "Collection paused until it is resolved": "异议解决前暂停催收",
+    "Placements with agencies": "委外记录",
+    "Placed on": "委外日期",
+    "Recall due": "到期收回日",
+    "Recalled": "已收回",
+    "Commission rate": "佣金比例",
+    "Legal cases": "诉讼案件",
+    "Legal case %(id)s": "诉讼案件 %(id)s",
+    "Asset preservation": "财产保全",
+    "Court": "法院",
+    "Judgment": "判决",
+    "costs %(amount)s": "诉讼费用 %(amount)s",
+    "interest %(amount)s": "利息 %(amount)s",
+    "costs charged to the borrower": "费用由借款人承担",
+    "Costs of legal case %(id)s": "诉讼案件 %(id)s 的费用",
+    "Charged to the borrower": "已向借款人收取",
+    "%(days)s days past due": "逾期 %(days)s 天",
+    "This loan has never been in collections.": "该贷款从未进入催收。",
+    "The contact rules do not allow this contact now: nothing was recorded.": (
+        "联系规则现在不允许此次联系：未记录任何内容。"
+    ),
+    "This case is closed: nothing was recorded.": "该案件已结案：未记录任何内容。",
+    "The promised amount is a positive amount such as 1053.15.": (
+        "承诺金额须为正数金额，例如 1053.15。"
+    ),
+    "A promise cannot be for more than the case's balance (%(balance)s).": (
+        "承诺金额不能超过案件余额（%(balance)s）。"
+    ),
+    "The promised date is a date such as 2026-03-01.": "承诺还款日须为日期，例如 2026-03-01。",
+    "A promise cannot be dated before the business date.": "承诺还款日不能早于业务日期。",
+    "A promise is at most %(days)s days ahead.": "承诺还款日最多在 %(days)s 天之后。",
+    "Collections performance": "催收绩效",
+    "Cases opened": "已开立案件",
+    "Open cases": "在催案件",
+    "Cure rate": "出催率",
+    "Promise keep rate": "承诺履约率",
+    "Recovered by cases": "案件回收金额",
+    "Roll, cure and recovery rates by stage reached, %(currency)s": (
+        "各阶段迁徙率、出催率与回收率（按到达的最远阶段），%(currency)s"
+    ),
+    "Rate": "比率",
+    "Stage reached": "到达阶段",
+    "Cases by the furthest stage they reached": "按到达的最远阶段划分的案件",
+    "Cases": "案件数",
+    "Rolled on": "继续迁徙",
+    "Cured": "出催",
+    "rate:roll": "迁徙率",
+    "rate:cure": "出催率",
+    "rate:recovery": "回收率",
+    "Promises to pay: kept, broken and pending": "还款承诺：已履行、已违约与待判定",
+    "Promises": "还款承诺",
+    "Promises to pay, and the keep rate of those the close decided": (
+        "还款承诺，及日终批处理已判定部分的履约率"
+    ),
+    "Made": "已作出",
+    "Promised (decided)": "承诺金额（已判定）",
+    "Paid against them": "已还金额",
+    "Champion against challenger: each arm's cure rate with its 95%% interval, %(currency)s": (
+        "冠军策略与挑战策略：各组出催率及其 95%% 置信区间，%(currency)s"
+    ),
+    "Champion against challenger": "冠军策略与挑战策略",
+    "Each segment's arms by the segment and arm their cases opened in; 95% intervals in "
+    "brackets": "按案件开立时的客群和策略组统计；括号内为 95% 置信区间",
+    "Recovered per case": "每案回收金额",
+    "Contact cost per case": "每案联系成本",
+    "Challenger's cure rate minus the champion's": "挑战组出催率减冠军组出催率",
+    "Estimate": "估计值",
+    "95% interval": "95% 置信区间",
+    "Agencies: share of the balance placed with each that it recovered, %(currency)s": (
+        "催收机构：委外余额的回收比例，%(currency)s"
+    ),
+    "Agencies": "催收机构",
+    "Agencies: placements, what they collected and their commission": (
+        "催收机构：委外案件、回收金额与佣金"
+    ),
+    "Placements": "委外次数",
+    "Placed now": "当前委外",
+    "Balance placed": "委外余额",
+    "Collected": "已回收",
+    "Commission": "佣金",
+    "Net": "净额",
+    "No collection case has been opened yet.": "尚未开立任何催收案件。",
+    "Collection strategy": "催收策略",
+    "In force: %(name)s version %(version)s.": "现行：%(name)s 版本 %(version)s。",
+    "The built-in default: no version has been saved.": "内置默认策略：尚未保存任何版本。",
+    "Promises to pay": "还款承诺",
+    "kept within %(tolerance)s of the amount, %(days)s days of grace": (
+        "金额差额不超过 %(tolerance)s 即视为履行，宽限 %(days)s 天"
+    ),
+    "Paths pause for": "以下情况暂停催收路径",
+    "Segments and their treatment paths": "客群及其催收路径",
+    "Segments in the order a case is matched, and their treatment paths (D+n: days after the "
+    "step before)": "客群（按匹配顺序）及其催收路径（D+n：上一步之后的天数）",
+    "Also when": "附加条件",
+    "balance from %(amount)s": "余额不低于 %(amount)s",
+    "balance up to %(amount)s": "余额不高于 %(amount)s",
+    "score from %(score)s": "评分不低于 %(score)s",
+    "score up to %(score)s": "评分不高于 %(score)s",
+    "%(percent)s of the segment": "占客群 %(percent)s",
+    "Collection strategy: every version": "催收策略：全部版本",
+    "in force": "现行",
+    "arm:champion": "冠军组",
+    "arm:challenger": "挑战组",
+    "channel:call": "电话",
+    "channel:visit": "上门拜访",
+    "action:sms": "短信",
+    "action:push": "推送通知",
+    "action:email": "电子邮件",
+    "action:letter": "催收函",
+    "action:call": "电话",
+    "action:visit": "上门拜访",
+    "action:agency": "委外催收",
+    "action:legal": "转诉讼",
+    "action:write_off": "建议核销",
+    "action-state:task": "待处理",
+    "action-state:done": "已完成",
+    "action-state:sent": "已发送",
+    "action-state:held": "暂缓",
+    "action-state:refused": "已拒绝",
+    "action-state:recommended": "已建议",
+    "action-state:skipped": "已跳过",
+    "action-state:cancelled": "已取消",
+    "outcome:right_party_contact": "本人接通",
+    "outcome:wrong_party": "非本人",
+    "outcome:no_answer": "无人接听",
+    "outcome:refused": "拒绝沟通",
+    "outcome:promise_to_pay": "承诺还款",
+    "outcome:dispute": "提出异议",
+    "outcome:hardship": "经济困难",
+    "outcome:deceased": "已身故",
+    "outcome:bankruptcy": "破产",
+    "case:open": "在催",
+    "case:closed": "已结案",
+    "closed:cured": "已出催",
+    "closed:paid": "已结清",
+    "closed:written_off": "已核销",
+    "paused:promise_to_pay": "还款承诺中",
+    "paused:dispute": "异议处理中",
+    "paused:hardship": "经济困难",
+    "paused:deceased": "已身故",
+    "paused:bankruptcy": "破产",
+    "paused:agency": "委外中",
+    "paused:paid": "已还款",
+    "paused:cured": "已出催",
+    "flag:first_payment_default": "首期违约",
+    "flag:broken_promise": "承诺违约",
+    "flag:hardship": "经济困难",
+    "flag:deceased": "已身故",
+    "flag:bankruptcy": "破产",
+    "promise:pending": "待判定",
+    "promise:kept": "已履行",
+    "promise:broken": "已违约",
+    "promise:replaced": "已被新承诺取代",
+    "recall:period_end": "委外期满",
+    "recall:on_request": "主动收回",
+    "recall:dispute": "提出异议",
+    "recall:hardship": "经济困难",
+    "recall:deceased": "已身故",
+    "recall:bankruptcy": "破产",
+    "recall:written_off": "已核销",
+    "recall:cured": "已出催",
+    "recall:paid": "已结清",
+    "legal:referred": "已转诉讼",
+    "legal:demand_letter": "律师函",
+    "legal:filed": "已立案",
+    "legal:hearing": "开庭",
+    "legal:judgment": "判决",
+    "legal:enforcement": "强制执行",
+    "legal:settlement": "和解",
+    "legal:closed": "已结案",
+    "preservation:none": "未申请",
+    "preservation:requested": "已申请",
+    "preservation:granted": "已准予",
+    "preservation:refused": "已驳回",
+    "preservation:released": "已解除",
+    "legal-event:cost": "费用",
+    "legal-event:document": "文件",
+    "cost:court": "诉讼费",
+    "cost:lawyer": "律师费",
+    "cost:enforcement": "执行费",
+    "cost:other": "其他费用",
+    "condition:opt_out_notice": "须告知借款人如何退订。",
+    "condition:location_only": "仅可询问借款人的联系方式。",
+    "condition:no_debt_disclosure": "不得向第三方透露债务。",
     # errors
     "Not found": "未找到",
     "This page does not exist, or it is not yours to see.": "该页面不存在，或您无权查看。",
@@ -529,6 +807,34 @@ def translate(locale: str, message: str, **values: Any) -> str:
 
 
 _ENGLISH_LABELS: Final = {
+    "outcome:right_party_contact": "right-party contact",
+    "action:sms": "SMS",
+    "action:push": "push notification",
+    "action:letter": "demand letter",
+    "action:visit": "field visit",
+    "action:agency": "placement with an agency",
+    "action:legal": "referral to legal",
+    "action:write_off": "write-off recommendation",
+    "action-state:task": "to do",
+    "channel:visit": "field visit",
+    "paused:promise_to_pay": "a promise to pay",
+    "paused:agency": "with an agency",
+    "flag:first_payment_default": "first-payment default",
+    "flag:broken_promise": "promise broken",
+    "promise:replaced": "replaced by a newer promise",
+    "recall:period_end": "end of the placement period",
+    "legal:referred": "referred to legal",
+    "legal:filed": "filed with the court",
+    "preservation:none": "not asked for",
+    "cost:court": "court fees",
+    "cost:lawyer": "lawyer's fees",
+    "cost:enforcement": "enforcement costs",
+    "condition:opt_out_notice": "Tell the borrower how to opt out.",
+    "condition:location_only": "Ask only how to reach the borrower.",
+    "condition:no_debt_disclosure": "Do not tell a third party about the debt.",
+    "rate:roll": "roll rate",
+    "rate:cure": "cure rate",
+    "rate:recovery": "recovery rate",
     "role:risk": "risk officer",
     "event:bucket-changed": "bucket changed",
     "event:classification-changed": "classification changed",
@@ -577,7 +883,7 @@ _ENGLISH_LABELS: Final = {
 
 
 def _english_label(key: str) -> str:
-    return _ENGLISH_LABELS.get(key, key.split(":", 1)[1].replace("-", " "))
+    return _ENGLISH_LABELS.get(key, key.split(":", 1)[1].replace("-", " ").replace("_", " "))
 
 
 def negotiate(accept_language: str | None) -> str:
@@ -622,6 +928,10 @@ class Formats:
         """A percentage given in percent (``12.5`` -> ``12.5%``)."""
         return format_percent(Decimal(value) / 100, format="#,##0.##%", locale=self.babel)
 
+    def fraction(self, value: Decimal | str) -> str:
+        """A share given as a fraction (``0.2`` -> ``20%``)."""
+        return self.percent(Decimal(value) * 100)
+
     def date(self, value: dt.date | str | None) -> str:
         """A date in the locale's medium format."""
         if value is None:
@@ -635,6 +945,14 @@ class Formats:
         return format_datetime(
             instant, format="medium", tzinfo=ZoneInfo(time_zone), locale=self.babel
         )
+
+    def local(self, value: dt.datetime) -> str:
+        """An aware instant in its own time zone (a borrower's local time, as the contact
+        rules give it), with the zone's name."""
+        zone = value.tzinfo
+        name = getattr(zone, "key", None) or str(zone)
+        shown = format_datetime(value, format="medium", tzinfo=zone, locale=self.babel)
+        return f"{shown} ({name})"
 
     def loan_class(self, value: int | None) -> str:
         """The five-level class's name in this locale."""

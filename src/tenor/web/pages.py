@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 from importlib.resources import files
 from typing import Any, Final
 
@@ -21,7 +22,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from tenor.api.roles import Permission, Principal, Role
 from tenor.store.database import Database
 from tenor.store.journal import business_date
-from tenor.web.accounts import find_session, session_actor
+from tenor.web.accounts import find_session, session_actor, session_collector
 from tenor.web.i18n import LOCALES, Formats, negotiate, translate
 from tenor.web.security import (
     CSRF_COOKIE,
@@ -36,13 +37,37 @@ from tenor.web.security import (
 from tenor.web.views import chart_spec
 
 
+class Collections(StrEnum):
+    """What the console's collections pages need: the API's ``collections:*`` and
+    ``legal:read`` permissions, for the roles that hold them (:data:`COLLECTIONS_ROLES`).
+
+    ``read`` is cases and queues, ``work`` recording what a contact gave, ``report`` the
+    collections performance and champion/challenger reports, ``legal`` legal cases. Agencies
+    read and work only their placed cases through the API; the console shows them none yet.
+    """
+
+    READ = "collections:read"
+    WORK = "collections:work"
+    REPORT = "collections:report"
+    LEGAL = "legal:read"
+
+
+#: The roles that hold each of :class:`Collections`, as the API's role table grants them.
+COLLECTIONS_ROLES: Final[dict[Collections, frozenset[Role]]] = {
+    Collections.READ: frozenset({Role.ADMIN, Role.RISK, Role.COLLECTOR, Role.AUDITOR}),
+    Collections.WORK: frozenset({Role.ADMIN, Role.COLLECTOR}),
+    Collections.REPORT: frozenset({Role.ADMIN, Role.RISK, Role.AUDITOR}),
+    Collections.LEGAL: frozenset({Role.ADMIN, Role.RISK, Role.COLLECTOR, Role.AUDITOR}),
+}
+
+
 @dataclass(frozen=True, slots=True)
 class NavPage:
     """One entry of the staff navigation: its path under /web, its label and its permission."""
 
     path: str
     label: str
-    permission: Permission
+    permission: Permission | Collections
     whole_book: bool = False
 
 
@@ -52,6 +77,7 @@ STAFF_PAGES: Final = (
     NavPage("/portfolio", "Portfolio", Permission.READ_LOANS, whole_book=True),
     NavPage("/loans", "Loans", Permission.READ_LOANS),
     NavPage("/borrowers", "Borrowers", Permission.READ_BORROWERS),
+    NavPage("/collect", "Collections", Collections.READ, whole_book=True),
     NavPage("/approvals", "Approvals", Permission.READ_LOANS, whole_book=True),
 )
 
@@ -66,8 +92,9 @@ BORROWER_PAGES: Final = (
 
 @dataclass(frozen=True, slots=True)
 class Viewer:
-    """The signed-in person: their role and scope, their session's CSRF token, and ``actor``,
-    how the journal and relief name them (:func:`tenor.web.accounts.session_actor`)."""
+    """The signed-in person: their role and scope, their session's CSRF token, ``actor``,
+    how the journal and relief name them (:func:`tenor.web.accounts.session_actor`), and for a
+    collector's user, their collector."""
 
     session_id: int
     role: Role
@@ -76,6 +103,7 @@ class Viewer:
     actor: str
     borrower_id: int | None = None
     agency_id: int | None = None
+    collector_id: int | None = None
 
     @property
     def is_borrower(self) -> bool:
@@ -92,19 +120,21 @@ class Viewer:
             agency_id=self.agency_id,
         )
 
-    def may(self, permission: Permission) -> bool:
+    def may(self, permission: Permission | Collections) -> bool:
         """Whether the viewer's role holds ``permission``."""
+        if isinstance(permission, Collections):
+            return self.role in COLLECTIONS_ROLES[permission]
         return self.principal().may(permission)
 
     def nav(self) -> list[NavPage]:
         """The pages this viewer may open: the borrower's own, or the staff pages of the role."""
         principal = self.principal()
         if self.is_borrower:
-            return [page for page in BORROWER_PAGES if principal.may(page.permission)]
+            return [page for page in BORROWER_PAGES if self.may(page.permission)]
         return [
             page
             for page in STAFF_PAGES
-            if principal.may(page.permission) and (principal.sees_everything or not page.whole_book)
+            if self.may(page.permission) and (principal.sees_everything or not page.whole_book)
         ]
 
 
@@ -165,6 +195,7 @@ def current_viewer(request: Request) -> Viewer | None:
                     actor=session_actor(session, row),
                     borrower_id=row.borrower_id,
                     agency_id=row.agency_id,
+                    collector_id=session_collector(session, row),
                 )
     request.state.viewer = viewer
     info = request.scope.get("tenor")
@@ -191,7 +222,7 @@ def borrower_viewer(request: Request) -> Viewer:
     return viewer
 
 
-def require(viewer: Viewer, permission: Permission) -> None:
+def require(viewer: Viewer, permission: Permission | Collections) -> None:
     """Raise PageForbiddenError unless the viewer's role holds ``permission``."""
     if not viewer.may(permission):
         raise PageForbiddenError

@@ -1,4 +1,5 @@
-"""The approvals page: relief offers waiting for a second person, and the policies in force.
+"""The approvals page: relief offers waiting for a second person, and the policies and the
+collection strategy in force, read-only.
 
 A risk officer or an admin approves an accepted offer with one form (CSRF-checked like every
 form of the console); :func:`tenor.actions.relief.approve_offer` applies it, or refuses the
@@ -18,8 +19,14 @@ from tenor.actions.relief import MakerCheckerError, OfferNotOpenError, OfferStal
 from tenor.api.roles import Permission
 from tenor.relief.tables import ReliefOffer
 from tenor.store.journal import NotFoundError
-from tenor.web.approvals import awaiting_approval, relief_policies, reminder_policies
+from tenor.web.approvals import (
+    awaiting_approval,
+    collection_strategies,
+    relief_policies,
+    reminder_policies,
+)
 from tenor.web.pages import (
+    Collections,
     PageForbiddenError,
     Viewer,
     check_form,
@@ -69,13 +76,17 @@ def _page(
         context["reminder_policies"] = (
             reminder_policies(session) if viewer.may(Permission.READ_NOTIFICATIONS) else None
         )
+        context["strategies"] = (
+            collection_strategies(session) if viewer.may(Collections.READ) else None
+        )
     context["may_approve"] = viewer.may(Permission.APPROVE_RELIEF)
     return render(request, "approvals.html", context, status=status)
 
 
 @router.get("/approvals", name="approvals")
 def approvals_page(request: Request, viewer: Staff) -> HTMLResponse:
-    """Offers waiting for a checker, and the relief and reminder policies with their versions."""
+    """Offers waiting for a checker, and the relief and reminder policies and the collection
+    strategy with their versions."""
     done = request.query_params.get("approved", "")
     return _page(request, viewer, approved=int(done) if done.isdigit() else None)
 

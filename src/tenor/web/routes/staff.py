@@ -1,6 +1,7 @@
 """The staff console: the portfolio dashboard (the open book, the close's roll rates and vintage
-curves, the early-warning watchlist), loans (with their contacts, relief, bureau records and
-audit receipts) and borrowers, as each role may see them.
+curves, collections performance, the early-warning watchlist), loans (with their contacts,
+relief, collection and legal cases, bureau records and audit receipts) and borrowers, as each
+role may see them.
 
 Every page reads through the same documents as the API (:mod:`tenor.store.reads`) and the
 same rules of scope and masking (:mod:`tenor.api.roles`): a collector sees phone numbers and
@@ -28,10 +29,19 @@ from tenor.store.reads import (
     list_loans,
     schedule_document,
 )
-from tenor.web import loanpage
+from tenor.web import loanpage, performance
 from tenor.web.dashboard import RollMatrix, Vintages, open_watchlist, roll_matrices, vintages
-from tenor.web.pages import PageForbiddenError, Viewer, database, render, require, staff_viewer
+from tenor.web.pages import (
+    Collections,
+    PageForbiddenError,
+    Viewer,
+    database,
+    render,
+    require,
+    staff_viewer,
+)
 from tenor.web.views import BUCKET_ORDER, Chart, borrower_names, portfolio, reversed_events
+from tenor.web.workbench import loan_collections
 
 router = APIRouter()
 
@@ -52,12 +62,15 @@ def _whole_book(viewer: Viewer) -> None:
 @router.get("/portfolio", name="portfolio")
 def portfolio_page(request: Request, viewer: Staff) -> HTMLResponse:
     """Open loans by bucket, class and product, the month-over-month roll rates and vintage
-    curves of the close, and the early-warning watchlist: charts with their tables and CSV."""
+    curves of the close, collections performance and the early-warning watchlist: charts with
+    their tables and CSV."""
     _whole_book(viewer)
+    reports = viewer.may(Collections.REPORT)
     with database(request).reading() as session:
         sections = {section.currency: section for section in portfolio(session)}
         rolls, rolls_note = roll_matrices(session)
         curves = vintages(session)
+        collections = performance.performance(session, business_date(session)) if reports else None
         watch = open_watchlist(session) if viewer.may(Permission.READ_RISK) else None
     currencies = sorted(set(sections) | set(rolls) | set(curves))
     return render(
@@ -69,6 +82,8 @@ def portfolio_page(request: Request, viewer: Staff) -> HTMLResponse:
             "rolls": rolls,
             "rolls_note": rolls_note,
             "vintages": curves,
+            "collections": collections,
+            "collections_shown": reports,
             "watchlist": watch,
             "charts": True,
         },
@@ -102,11 +117,15 @@ def portfolio_csv(
 ) -> Response:
     """One chart's data as CSV: the same rows as the table under the chart."""
     _whole_book(viewer)
-    if chart not in CHARTS:
+    if chart not in CHARTS and chart not in performance.CHARTS:
         raise NotFoundError(f"no chart {chart!r}")
-    data: Chart | RollMatrix | Vintages | None
+    data: Chart | RollMatrix | Vintages | performance.CollectionsChart | None
     with database(request).reading() as session:
-        if chart == "rolls":
+        if chart in performance.CHARTS:
+            require(viewer, Collections.REPORT)
+            found = performance.performance(session, business_date(session))
+            data = found.chart(chart) if found and found.currency == currency else None
+        elif chart == "rolls":
             data = roll_matrices(session)[0].get(currency)
         elif chart == "vintages":
             data = vintages(session).get(currency)
@@ -169,7 +188,8 @@ def loans_page(
 @router.get("/loans/{loan_id}", name="loan")
 def loan_page(request: Request, viewer: Staff, loan_id: Id) -> HTMLResponse:
     """A loan: terms, balances, schedule, the journal as a timeline, whom to contact, the
-    contacts made, its relief and restructurings, bureau records and audit receipts."""
+    contacts made, its relief and restructurings, its collection and legal cases, bureau
+    records and audit receipts."""
     require(viewer, Permission.READ_LOANS)
     with database(request).reading() as session:
         check_loan_in_scope(session, viewer.principal(), loan_id)
@@ -196,6 +216,9 @@ def loan_page(request: Request, viewer: Staff, loan_id: Id) -> HTMLResponse:
             "relief": loanpage.relief(session, loan_id, events),
             "bureau": loanpage.bureau(session, loan_id, day, events),
             "audit": loanpage.audit(session, loan_id),
+            "collections": loan_collections(session, loan_id, legal=viewer.may(Collections.LEGAL))
+            if viewer.may(Collections.READ)
+            else None,
         }
     return render(request, "loan.html", context)
 

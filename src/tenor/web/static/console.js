@@ -9,6 +9,9 @@
     buckets: ["#f2b705", "#f29f05", "#e67e22", "#d35400", "#c0392b", "#922b21", "#641e16"],
     classes: ["#f2b705", "#e67e22", "#c0392b", "#641e16"],
     products: ["#0b5cad"],
+    // Promises kept, broken, pending; agencies in the accent colour.
+    promises: ["#1f6f3f", "#c0392b", "#8a96a8"],
+    agencies: ["#0b5cad"],
     // One colour a cohort, told apart by hue (and by the legend and the table).
     lines: ["#0b5cad", "#c0392b", "#1f6f3f", "#8e44ad", "#d35400", "#16a085",
             "#2c3e50", "#b7950b", "#7b241c", "#1a5276", "#6c3483", "#117864"]
@@ -21,10 +24,12 @@
     return {
       locale: locale,
       label: function (value) {
-        return spec.percent ? number.format(value) + "%" : compact.format(value);
+        if (spec.percent) { return number.format(value) + "%"; }
+        return spec.count ? number.format(value) : compact.format(value);
       },
       exact: function (value) {
-        return spec.percent ? number.format(value) + "%" : number.format(value) + " " + spec.currency;
+        if (spec.percent) { return number.format(value) + "%"; }
+        return spec.count ? number.format(value) : number.format(value) + " " + spec.currency;
       }
     };
   }
@@ -111,7 +116,64 @@
     };
   }
 
-  var kinds = { bar: bars, rolls: rolls, lines: lines };
+  // Rates side by side for each category (a stage's roll, cure and recovery rates).
+  var rateTones = { roll: "#e67e22", cure: "#1f6f3f", recovery: "#0b5cad" };
+
+  function groups(spec, f) {
+    return {
+      grid: { left: 8, right: 16, top: 40, bottom: 8, containLabel: true },
+      legend: { top: 0 },
+      tooltip: { trigger: "axis", valueFormatter: f.exact },
+      xAxis: { type: "category", data: spec.categories, axisLabel: { interval: 0 } },
+      yAxis: { type: "value", max: 100, axisLabel: { formatter: f.label } },
+      series: spec.groups.map(function (group) {
+        return {
+          name: group.name,
+          type: "bar",
+          itemStyle: { color: rateTones[group.tone] || palettes.products[0] },
+          data: group.values.map(function (value) { return value === null ? null : Number(value); })
+        };
+      })
+    };
+  }
+
+  // A forest plot: each row's 95% interval as a floating bar (an invisible bar up to the
+  // interval's low end, the interval stacked on it) and a mark at the estimate.
+  var armTones = { champion: "#0b5cad", challenger: "#d35400" };
+
+  function intervals(spec, f) {
+    var low = spec.low.map(Number);
+    var high = spec.high.map(Number);
+    return {
+      grid: { left: 8, right: 24, top: 8, bottom: 8, containLabel: true },
+      tooltip: {
+        trigger: "axis",
+        axisPointer: { type: "shadow" },
+        formatter: function (items) {
+          var i = items[0].dataIndex;
+          return spec.categories[i] + "<br>" + spec.labels.estimate + ": " + f.exact(Number(spec.estimate[i])) +
+            "<br>" + spec.labels.interval + ": " + f.exact(low[i]) + " – " + f.exact(high[i]);
+        }
+      },
+      xAxis: { type: "value", min: 0, max: 100, axisLabel: { formatter: f.label } },
+      yAxis: { type: "category", data: spec.categories, inverse: true },
+      series: [
+        { name: "base", type: "bar", stack: "interval", silent: true, barWidth: "40%",
+          itemStyle: { color: "transparent" }, data: low },
+        { name: spec.labels.interval, type: "bar", stack: "interval", barWidth: "40%",
+          data: high.map(function (value, i) {
+            return { value: value - low[i], itemStyle: { color: armTones[spec.arms[i]] || armTones.champion, opacity: 0.35 } };
+          }) },
+        { name: spec.labels.estimate, type: "scatter", symbol: "diamond", symbolSize: 12,
+          data: spec.estimate.map(function (value, i) {
+            return { value: [Number(value), i], itemStyle: { color: armTones[spec.arms[i]] || armTones.champion } };
+          }),
+          label: { show: true, position: "right", formatter: function (p) { return f.label(p.value[0]); } } }
+      ]
+    };
+  }
+
+  var kinds = { bar: bars, rolls: rolls, lines: lines, groups: groups, intervals: intervals };
 
   function draw(element) {
     var spec = JSON.parse(element.getAttribute("data-chart"));
