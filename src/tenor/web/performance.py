@@ -134,9 +134,7 @@ class Promises:
         return {
             "kind": self.name,
             "type": "bar",
-            "categories": [
-                fmt.label(f"promise:{status}") for status in ("kept", "broken", "pending")
-            ],
+            "categories": [fmt.label(f"promise:{status}") for status in _DRAWN_PROMISES],
             "values": [str(self.kept), str(self.broken), str(self.pending)],
             "series": series,
             "percent": False,
@@ -181,7 +179,8 @@ class Arms:
         return {
             "kind": self.name,
             "type": "intervals",
-            "categories": [f"{row['segment']} · {fmt.label('arm:' + row['arm'])}" for row in drawn],
+            # The segment over the arm: two short lines fit beside the plot.
+            "categories": [f"{row['segment']}\n{fmt.label('arm:' + row['arm'])}" for row in drawn],
             "arms": [row["arm"] for row in drawn],
             "low": [row["cure_rate"]["low"] for row in drawn],
             "high": [row["cure_rate"]["high"] for row in drawn],

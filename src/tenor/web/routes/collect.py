@@ -46,6 +46,7 @@ from tenor.web.pages import (
     require,
     staff_viewer,
 )
+from tenor.web.security import PREFIX
 from tenor.web.workbench import (
     OUTCOME_BUTTONS,
     TASK_CHANNELS,
@@ -160,6 +161,8 @@ def _case_page(
         request,
         "collect_case.html",
         {
+            # After a refused form, the language switch comes back to the case, not the form.
+            "path": f"{PREFIX}/collect/cases/{case_id}",
             "view": view,
             "queue": found,
             "owner": owner,

@@ -42,7 +42,8 @@
       grid: { left: 8, right: 16, top: 24, bottom: 8, containLabel: true },
       tooltip: { trigger: "axis", valueFormatter: f.exact },
       xAxis: { type: "category", data: spec.categories, axisLabel: { interval: 0 } },
-      yAxis: { type: "value", axisLabel: { formatter: f.label } },
+      // Counts go up in whole steps.
+      yAxis: { type: "value", minInterval: spec.count ? 1 : 0, axisLabel: { formatter: f.label } },
       series: [{
         name: spec.series,
         type: "bar",
