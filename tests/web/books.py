@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any, Final
 
 from sqlalchemy import select
 
@@ -14,6 +15,7 @@ from tenor.actions import loans, relief
 from tenor.actions.borrowers import create_borrower
 from tenor.batch.close import close_book
 from tenor.collect import actions as collect_actions
+from tenor.collect.strategy import DEFAULT_STRATEGY
 from tenor.collect.tables import CollectionCase
 from tenor.core.money import Money
 from tenor.notify.channels import OutgoingMessage
@@ -99,6 +101,24 @@ FIRST_DUE = dt.date(2026, 2, 15)
 WORKDAY = dt.datetime(2026, 2, 16, 3, 30, tzinfo=dt.UTC)
 
 
+#: The default strategy with half of the first-payment defaults on a challenger path (a call,
+#: then a visit), so that the collections book's cases split between the arms: by the hash of
+#: their loan ids, loan 2 (Tom Baker) follows the challenger.
+SPLIT_STRATEGY: Final[dict[str, Any]] = {
+    **DEFAULT_STRATEGY,
+    "segments": [
+        {
+            **segment,
+            "challenger": [{"action": "call", "wait_days": 0}, {"action": "visit", "wait_days": 3}],
+            "challenger_percent": 50,
+        }
+        if segment["name"] == "first-payment-default"
+        else segment
+        for segment in DEFAULT_STRATEGY["segments"]
+    ],
+}
+
+
 @dataclass
 class CollectionsBook:
     """Three loans a day past due, each with a call task for collector 王芳: 李娜 owes most,
@@ -109,9 +129,10 @@ class CollectionsBook:
     cases: dict[str, int]
 
 
-def collections_book(db: Database) -> CollectionsBook:
+def collections_book(db: Database, *, strategy: dict[str, Any] | None = None) -> CollectionsBook:
     """Three 6-month loans from 15 January 2026 that miss their first installment, a desk
-    collector who speaks both languages, and the close run through :data:`FIRST_DUE`."""
+    collector who speaks both languages, and the close run through :data:`FIRST_DUE` (under
+    ``strategy``, saved first, or the default one)."""
     people = (
         ("李娜", "13900139000", "12000", "Asia/Shanghai", "zh-CN"),
         ("Tom Baker", "12125550100", "9000", "America/New_York", "en"),
@@ -144,6 +165,8 @@ def collections_book(db: Database) -> CollectionsBook:
             loans_by_name[name] = loan.id
     for loan_id in loans_by_name.values():
         loans.disburse(db, loan_id, value_date=START_OF_LOANS)
+    if strategy is not None:
+        collect_actions.save_strategy(db, strategy, actor="key:seed")
     collector = collect_actions.add_collector(
         db,
         collect_actions.CollectorSpec(name="王芳", team="early", languages=("zh-CN", "en")),

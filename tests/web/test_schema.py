@@ -11,6 +11,7 @@ from alembic.migration import MigrationContext
 
 from tenor.actions.relief import CHANNELS
 from tenor.api.routes.notify import State as NotificationState
+from tenor.core.collection import ActionKind, Arm, LegalStage, OutcomeCode, Preservation
 from tenor.core.restructure import Option
 from tenor.notify.outbox import SIGN_IN_CODE
 from tenor.store.codec import EVENT_KINDS
@@ -19,7 +20,7 @@ from tenor.store.models import Base
 from tenor.web import tables
 from tenor.web.i18n import ZH_CN, translate
 from tenor.web.pages import BORROWER_PAGES, STAFF_PAGES, TEMPLATES
-from tenor.web.routes import approvals, relief
+from tenor.web.routes import approvals, collect, relief
 
 #: Every rule that refuses a notification: the contact rules' and the outbox's own.
 CONTACT_RULES = (
@@ -33,6 +34,52 @@ CONTACT_RULES = (
     "no_address",
     "no_borrower",
     "paid",
+)
+
+#: What collections write in the fields the pages label: action states, why a case closed,
+#: paused, or left an agency, promise statuses, flags, legal costs and events, and the
+#: conditions the contact rules attach to an allowed contact.
+COLLECTION_LABELS = (
+    *(
+        f"action-state:{state}"
+        for state in ("task", "done", "sent", "held", "refused", "recommended", "skipped")
+    ),
+    "action-state:cancelled",
+    *(f"closed:{reason}" for reason in ("cured", "paid", "written_off")),
+    *(
+        f"paused:{reason}"
+        for reason in ("promise_to_pay", "dispute", "hardship", "deceased", "bankruptcy", "agency")
+    ),
+    *(f"promise:{status}" for status in ("pending", "kept", "broken", "replaced")),
+    *(
+        f"recall:{reason}"
+        for reason in (
+            "period_end",
+            "on_request",
+            "dispute",
+            "hardship",
+            "deceased",
+            "bankruptcy",
+            "written_off",
+            "cured",
+            "paid",
+        )
+    ),
+    *(
+        f"flag:{flag}"
+        for flag in (
+            "first_payment_default",
+            "broken_promise",
+            "hardship",
+            "deceased",
+            "bankruptcy",
+        )
+    ),
+    *(f"cost:{kind}" for kind in ("court", "lawyer", "enforcement", "other")),
+    *(f"legal-event:{kind}" for kind in ("cost", "document")),
+    *(f"condition:{c}" for c in ("opt_out_notice", "location_only", "no_debt_disclosure")),
+    *("case:open", "case:closed", "channel:call", "channel:visit", "source:heuristic"),
+    *("rate:roll", "rate:cure", "rate:recovery", "Estimate", "95% interval"),
 )
 
 WEB_TABLES = (
@@ -111,6 +158,14 @@ def test_every_label_the_pages_build_has_its_chinese() -> None:
         *("severity:breach", "severity:warning", "roll:paid-off", "roll:written-off"),
         *approvals.REFUSALS.values(),
         *relief.REFUSALS.values(),
+        *(f"outcome:{code.value}" for code in OutcomeCode),
+        *(f"action:{kind.value}" for kind in ActionKind),
+        *(f"arm:{arm.value}" for arm in Arm),
+        *(f"legal:{stage.value}" for stage in LegalStage),
+        *(f"preservation:{state.value}" for state in Preservation),
+        *COLLECTION_LABELS,
+        *collect.REFUSALS.values(),
+        *collect.PROMISE_ERRORS.values(),
     ]
     assert [key for key in keys if key not in ZH_CN] == []
 
@@ -123,3 +178,6 @@ def test_english_reads_labels_as_words_and_help_as_sentences() -> None:
     assert translate("zh-CN", "rule:quiet_hours") == "休息时间"
     # A label Chinese does not have yet reads as English words, never as its key.
     assert translate("zh-CN", "state:some-new-state") == "some new state"
+    assert translate("en", "outcome:no_answer") == "no answer"
+    assert translate("en", "outcome:right_party_contact") == "right-party contact"
+    assert translate("zh-CN", "outcome:promise_to_pay") == "承诺还款"
