@@ -26,10 +26,14 @@ from fastapi.testclient import TestClient
 from tenor.actions.apikeys import create_api_key
 from tenor.api.app import create_app
 from tenor.api.logs import configure_logging
+from tenor.collect.queue import collector_queue
 from tenor.simulation import live_through, plan_book
 from tenor.store.database import Database
+from tenor.store.journal import business_date
 from tenor.store.migrate import upgrade
+from tenor.store.models import utc_now
 from tenor.web.accounts import create_staff_user
+from tenor.web.workbench import collectors
 
 PASSWORD = "a bench password"
 
@@ -81,12 +85,35 @@ def main() -> None:
             assert signed.status_code == 303
             loan_id = 1 + len(life.plan.loans) // 2
             headers = {"Authorization": f"Bearer {key}"}
+            # The collector with the longest queue now, and the top case of that queue.
+            with db.reading() as session:
+                moment, day = utc_now(), business_date(session)
+                queues = {
+                    collector.id: collector_queue(session, collector.id, moment, day)
+                    for collector in collectors(session)
+                }
+            collector_id = max(queues, key=lambda key: (len(queues[key]), -key))
+            top = queues[collector_id][0].case_id
+            print(f"collector {collector_id}: {len(queues[collector_id])} tasks in the queue")
             cases = {
                 "GET /v1/loans/{id} (API JSON, baseline)": (f"/v1/loans/{loan_id}", headers),
-                "/web/portfolio (3 charts over the book)": ("/web/portfolio", {}),
+                "/web/portfolio (charts, roll rates, vintages)": ("/web/portfolio", {}),
+                "/web/portfolio/collections (htmx section)": (
+                    "/web/portfolio/collections",
+                    {"HX-Request": "true"},
+                ),
                 "/web/loans (first 50, filtered M1)": ("/web/loans?bucket=M1", {}),
                 "/web/loans/{id} (schedule and journal)": (f"/web/loans/{loan_id}", {}),
                 "/web/borrowers (first 50)": ("/web/borrowers", {}),
+                "/web/collect (a collector's queue)": (
+                    f"/web/collect?collector={collector_id}",
+                    {},
+                ),
+                "/web/collect/cases/{id} (its top case)": (
+                    f"/web/collect/cases/{top}?collector={collector_id}",
+                    {},
+                ),
+                "/web/approvals (offers, policies, strategy)": ("/web/approvals", {}),
             }
             for path, extra in cases.values():
                 timed(client, path, 2, headers=extra)  # warm: templates compiled, caches full

@@ -499,8 +499,18 @@ def test_the_dashboard_shows_collections_performance_with_its_csv(web: Web) -> N
     assert report["by_stage"]["M1"]["cured"] == 1
 
     browser = web.signed_in("risk")
-    page = browser.get("/web/portfolio")
-    text = _text(page.text)
+    # The portfolio asks for the section once shown; without JavaScript it is a link to it.
+    portfolio = browser.get("/web/portfolio").text
+    assert 'hx-get="/web/portfolio/collections" hx-trigger="load"' in portfolio
+    assert '<a href="/web/portfolio/collections">查看催收绩效</a>' in portfolio
+    page = browser.get("/web/portfolio/collections", headers={"HX-Request": "true"})
+    assert page.status_code == 200
+    assert "<html" not in page.text  # the section alone, swapped into the portfolio
+    whole = browser.get("/web/portfolio/collections")
+    assert "<html" in whole.text
+    assert "echarts.common.min.js" in whole.text
+    assert _charts(whole.text).keys() == _charts(page.text).keys()
+    text = _text("<main>" + page.text)
     assert "催收绩效" in text
     assert "已开立案件 3 在催案件 2 出催率 33.33% 承诺履约率 50% 案件回收金额 ¥2,106.30" in text
     charts = _charts(page.text)
@@ -557,12 +567,13 @@ def test_the_dashboard_shows_collections_performance_with_its_csv(web: Web) -> N
     # Collectors work cases; the performance reports are for risk officers, admins, auditors.
     collector = _collector(web, book)
     assert "催收绩效" not in collector.get("/web/portfolio").text
+    assert collector.get("/web/portfolio/collections").status_code == 403
     assert collector.get("/web/portfolio/CNY/stages.csv").status_code == 403
     assert browser.get("/web/portfolio/USD/stages.csv").status_code == 404
 
 
 def test_the_dashboard_says_when_no_case_has_opened(web: Web, book: Book) -> None:
-    page = web.signed_in("auditor").get("/web/portfolio")
+    page = web.signed_in("auditor").get("/web/portfolio/collections")
     assert "尚未开立任何催收案件。" in _text(page.text)
     assert (
         web.signed_in("risk", username="rita").get("/web/portfolio/CNY/stages.csv").status_code

@@ -631,6 +631,7 @@ ZH_CN: Final[dict[str, str]] = {
     "A promise cannot be dated before the business date.": "承诺还款日不能早于业务日期。",
     "A promise is at most %(days)s days ahead.": "承诺还款日最多在 %(days)s 天之后。",
     "Collections performance": "催收绩效",
+    "Show collections performance": "查看催收绩效",
     "Cases opened": "已开立案件",
     "Open cases": "在催案件",
     "Cure rate": "出催率",
@@ -685,8 +686,8 @@ ZH_CN: Final[dict[str, str]] = {
     "In force: %(name)s version %(version)s.": "现行：%(name)s 版本 %(version)s。",
     "The built-in default: no version has been saved.": "内置默认策略：尚未保存任何版本。",
     "Promises to pay": "还款承诺",
-    "kept within %(tolerance)s of the amount, %(days)s days of grace": (
-        "金额差额不超过 %(tolerance)s 即视为履行，宽限 %(days)s 天"
+    "kept within %(tolerance)s of the amount; days of grace: %(days)s": (
+        "金额差额不超过 %(tolerance)s 即视为履行；宽限天数：%(days)s"
     ),
     "Paths pause for": "以下情况暂停催收路径",
     "Segments and their treatment paths": "客群及其催收路径",

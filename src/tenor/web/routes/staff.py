@@ -65,12 +65,10 @@ def portfolio_page(request: Request, viewer: Staff) -> HTMLResponse:
     curves of the close, collections performance and the early-warning watchlist: charts with
     their tables and CSV."""
     _whole_book(viewer)
-    reports = viewer.may(Collections.REPORT)
     with database(request).reading() as session:
         sections = {section.currency: section for section in portfolio(session)}
         rolls, rolls_note = roll_matrices(session)
         curves = vintages(session)
-        collections = performance.performance(session, business_date(session)) if reports else None
         watch = open_watchlist(session) if viewer.may(Permission.READ_RISK) else None
     currencies = sorted(set(sections) | set(rolls) | set(curves))
     return render(
@@ -82,12 +80,26 @@ def portfolio_page(request: Request, viewer: Staff) -> HTMLResponse:
             "rolls": rolls,
             "rolls_note": rolls_note,
             "vintages": curves,
-            "collections": collections,
-            "collections_shown": reports,
+            "collections_shown": viewer.may(Collections.REPORT),
             "watchlist": watch,
             "charts": True,
         },
     )
+
+
+@router.get("/portfolio/collections", name="portfolio_collections")
+def collections_page(request: Request, viewer: Staff) -> HTMLResponse:
+    """Collections performance: rates by stage reached, promises, champion against challenger
+    and agencies. The portfolio asks for it with htmx once it is shown (it reads every case and
+    its payments); a browser without JavaScript opens it as a page."""
+    _whole_book(viewer)
+    require(viewer, Collections.REPORT)
+    with database(request).reading() as session:
+        found = performance.performance(session, business_date(session))
+    template = (
+        "collections_section.html" if request.headers.get("HX-Request") else "collections.html"
+    )
+    return render(request, template, {"collections": found, "charts": True})
 
 
 def _csv(text: str, filename: str) -> Response:

@@ -194,5 +194,6 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () { drawAll(document); });
-  document.addEventListener("htmx:afterSwap", function (event) { drawAll(event.target); });
+  // A swap may replace its own target (the collections section's outerHTML): look everywhere.
+  document.addEventListener("htmx:afterSettle", function () { drawAll(document); });
 })();
