@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import logging
+import os
 import re
 import statistics
 import tempfile
@@ -61,6 +62,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         db = Database(f"sqlite:///{Path(folder) / 'tenor.db'}")
         upgrade(db)
+        # The collections floor attaches legal documents: keep them with the throwaway book.
+        os.environ["TENOR_DOCUMENTS"] = str(Path(folder) / "documents")
         began = time.perf_counter()
         start = dt.date(2025, 12, 1)
         life = live_through(
