@@ -48,6 +48,7 @@ from tenor.core.delinquency import (
 from tenor.core.money import Money
 from tenor.core.schedule import Method, Milestone, milestone_term
 from tenor.products import PenaltyDocument, ProductConfig
+from tenor.risk.demo_profiles import record_demo_profiles
 from tenor.risk.demo_statements import file_statements
 from tenor.store.database import Database
 from tenor.store.journal import Appended, LoanBook, Slot, append_in, set_business_date
@@ -581,6 +582,7 @@ class _Book:
                     contacts=borrower.contacts,
                 )
                 self.borrower_ids[borrower.number] = created.id
+            record_demo_profiles(session, plan, self.borrower_ids)  # consumers' applications
             # Demo metadata, not part of any loan: it lets `tenor demo` recognise its own book.
             marker = {
                 "seed": plan.seed,

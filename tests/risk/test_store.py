@@ -220,6 +220,9 @@ def test_the_migration_matches_the_tables(db: Database) -> None:
             tables.FinancialStatement,
             tables.LoanCovenant,
             tables.WatchlistEntry,
+            tables.PostLoanTask,
+            tables.RiskProfile,
+            tables.RiskCloseDay,
         )
     }
     with db.engine.connect() as connection:

@@ -12,6 +12,7 @@ from tenor.batch import tables as close_tables
 from tenor.bureau import tables as bureau_tables
 from tenor.notify import tables as notify_tables
 from tenor.relief import tables as relief_tables
+from tenor.risk import tables as risk_tables
 from tenor.store.models import Base
 from tenor.web import tables as web_tables
 
@@ -22,6 +23,7 @@ CAPABILITY_TABLES = (
     bureau_tables,
     notify_tables,
     relief_tables,
+    risk_tables,
     web_tables,
 )
 
