@@ -32,6 +32,7 @@ from typing import Any, Final
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
+from tenor.batch.sqlbook import CLOSE_ACTOR
 from tenor.batch.tables import CloseDay
 from tenor.risk.actions import (
     record_model_scores,
@@ -43,8 +44,6 @@ from tenor.risk.tables import RiskCloseDay, RiskModel, RiskProfile, RiskScore
 from tenor.store.journal import NotFoundError
 from tenor.store.models import JournalEntry, Loan
 
-#: Who the close's credit scores are recorded by.
-CLOSE_ACTOR: Final = "close"
 _CHUNK: Final = 5000
 
 
@@ -64,17 +63,23 @@ def _chunks(values: Sequence[int]) -> Iterable[list[int]]:
 
 
 def loans_of_day(session: Session, day: dt.date) -> list[int]:
-    """The loans whose journal grew since the close of ``day`` started from its mark: the
-    day's payments, disbursements and other writes, and the close's own events of the day.
+    """The loans the day wrote to: their journal grew between the previous close's mark and
+    this one's (payments, disbursements, other writes), or this close appended to it (penalty
+    interest, bucket and class moves). The previous close's own rows, which lie before this
+    close's mark, were its day's.
 
     A range of the journal's primary key, so it costs what the day wrote.
     """
-    start = session.scalar(select(CloseDay.journal_from).where(CloseDay.business_date == day))
-    if start is None:
+    marks = session.execute(
+        select(CloseDay.journal_from, CloseDay.journal_to).where(CloseDay.business_date == day)
+    ).one_or_none()
+    if marks is None:
         return []
-    return sorted(
-        session.scalars(select(JournalEntry.loan_id).where(JournalEntry.id > start).distinct())
+    start, mark = marks
+    query = select(JournalEntry.loan_id).where(
+        JournalEntry.id > start, (JournalEntry.actor != CLOSE_ACTOR) | (JournalEntry.id > mark)
     )
+    return sorted(session.scalars(query.distinct()))
 
 
 def _borrowers(session: Session, loan_ids: Sequence[int]) -> list[int]:

@@ -173,6 +173,7 @@ def get_covenants(loan_id: Id, db: Db, who: Reader) -> dict[str, Any]:
 @router.put(
     "/loans/{loan_id}/covenants",
     response_model=CovenantsOut,
+    responses=problem_responses(400),
     summary="Set a loan's covenants",
 )
 def put_covenants(loan_id: Id, body: CovenantsIn, db: Db, who: Writer) -> dict[str, Any]:
@@ -244,7 +245,7 @@ def get_tasks(
 @router.post(
     "/tasks/{task_id}/complete",
     response_model=TaskOut,
-    responses=problem_responses(409),
+    responses=problem_responses(400, 409),
     summary="Complete a post-loan task",
 )
 def complete_post_loan_task(
@@ -267,11 +268,15 @@ def complete_post_loan_task(
 # --- borrowers' risk profiles and their scores ----------------------------------------------
 
 
+Characteristic = Annotated[str, Field(min_length=1, max_length=100)]
+CharacteristicValue = Annotated[str, Field(max_length=200)] | int | float | None
+
+
 class ProfileIn(_Request):
     """A borrower's application characteristics, named as in the data set's columns."""
 
     dataset: Literal["credit-data", "german-credit"]
-    characteristics: dict[str, str | int | float | None] = Field(max_length=64)
+    characteristics: dict[Characteristic, CharacteristicValue] = Field(max_length=64)
 
 
 class ProfileOut(_Response):
@@ -300,6 +305,7 @@ class BorrowerScoreOut(_Response):
 @router.put(
     "/borrowers/{borrower_id}/profile",
     response_model=ProfileOut,
+    responses=problem_responses(400),
     summary="Record a borrower's risk profile",
 )
 def put_profile(borrower_id: Id, body: ProfileIn, db: Db, who: Writer) -> dict[str, Any]:
