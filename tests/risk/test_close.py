@@ -22,14 +22,14 @@ from tenor.batch.portfolio import portfolio_report
 from tenor.core.money import Money
 from tenor.relief.tables import CreditScore
 from tenor.relief.workflow import latest_score
-from tenor.risk.actions import ingest_statements, record_profile
+from tenor.risk.actions import ingest_statements, record_profile, stage_summary
 from tenor.risk.close import close_day, day_summary, loans_of_day, summary_lines
 from tenor.risk.registry import promote, register
 from tenor.risk.scorecard import Scorecard
 from tenor.risk.tables import RiskScore
 from tenor.store.database import Database
 from tenor.store.journal import set_business_date
-from tenor.store.models import Borrower, Loan
+from tenor.store.models import Borrower, Loan, LoanStateRow
 from tests.builders import seed_loan
 from tests.risk.test_store import _quarter
 
@@ -230,6 +230,11 @@ def test_the_summary_counts_the_watchlist_and_its_tasks(db: Database) -> None:
     assert summary["tasks"] == {"open": 1, "overdue": 0}
     assert summary["stage_moves"] == {"2": 1}
     assert total == 0
+    with db.transaction() as session:
+        state = session.get(LoanStateRow, loan_id)
+        assert state is not None
+        state.stage = 2  # in stage 2 by its own days past due: the watchlist moves it no higher
+        assert stage_summary(session) == {}
     assert summary_lines(summary) == [
         "Early warning 预警: 1 watchlist entries open (1 breaches 违约, 0 warnings 预警); "
         "1 post-loan tasks open 贷后任务, 0 overdue 逾期; 1 loans moved up an IFRS 9 stage by "

@@ -49,7 +49,7 @@ from tenor.risk.tables import (
     WatchlistEntry,
 )
 from tenor.store.journal import NotFoundError, business_date
-from tenor.store.models import Borrower, Loan
+from tenor.store.models import Borrower, Loan, LoanStateRow
 
 #: The IFRS 9 stage each severity moves a loan to while its entry is open: a covenant breach
 #: is a significant increase in credit risk (stage 2); a warning alone moves nothing.
@@ -449,7 +449,8 @@ def complete_task(
 ) -> dict[str, Any]:
     """Mark post-loan task ``task_id`` done; with ``resolve``, close its watchlist entry too
     (the review found the signal dealt with), which lifts the stage the entry set."""
-    task = session.get(PostLoanTask, task_id)
+    # Locked on PostgreSQL, so that two people completing it at once cannot both succeed.
+    task = session.get(PostLoanTask, task_id, with_for_update=True)
     if task is None:
         raise NotFoundError(f"task {task_id} does not exist")
     if task.state != "open":
@@ -467,10 +468,19 @@ def complete_task(
 
 
 def stage_summary(session: Session) -> dict[str, int]:
-    """Loans the open watchlist moves to a higher stage, by the stage they move to."""
+    """Loans the open watchlist moves above their own stage, by the stage they move to."""
+    overrides = stage_overrides(session)
+    own = dict(
+        session.execute(
+            select(LoanStateRow.loan_id, LoanStateRow.stage).where(
+                LoanStateRow.loan_id.in_(sorted(overrides))
+            )
+        ).all()
+    )
     counts: dict[str, int] = {}
-    for stage in stage_overrides(session).values():
-        counts[str(stage)] = counts.get(str(stage), 0) + 1
+    for loan_id, stage in overrides.items():
+        if stage > own.get(loan_id, 1):
+            counts[str(stage)] = counts.get(str(stage), 0) + 1
     return dict(sorted(counts.items()))
 
 

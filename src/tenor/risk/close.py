@@ -27,7 +27,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
@@ -45,6 +45,7 @@ from tenor.store.journal import NotFoundError
 from tenor.store.models import JournalEntry, Loan
 
 _CHUNK: Final = 5000
+_T = TypeVar("_T")
 
 
 def subject_of(borrower_id: int) -> str:
@@ -57,7 +58,7 @@ def source_of(model: RiskModel) -> str:
     return f"{model.name} v{model.version}"[:64]
 
 
-def _chunks(values: Sequence[int]) -> Iterable[list[int]]:
+def _chunks(values: Sequence[_T]) -> Iterable[list[_T]]:
     for first in range(0, len(values), _CHUNK):
         yield list(values[first : first + _CHUNK])
 
@@ -138,7 +139,7 @@ def score_borrowers(session: Session, day: dt.date, borrower_ids: Sequence[int])
             continue
         subjects = {subject_of(profile.borrower_id): profile for profile in group}
         done: set[str] = set()
-        for chunk in _chunk_texts(sorted(subjects)):
+        for chunk in _chunks(sorted(subjects)):
             done.update(
                 session.scalars(
                     select(RiskScore.subject).where(
@@ -190,11 +191,6 @@ def score_borrowers(session: Session, day: dt.date, borrower_ids: Sequence[int])
             "scored": recorded,
         }
     return result
-
-
-def _chunk_texts(values: Sequence[str]) -> Iterable[list[str]]:
-    for first in range(0, len(values), _CHUNK):
-        yield list(values[first : first + _CHUNK])
 
 
 def applicant_frame(records: Sequence[dict[str, Any]], columns: Sequence[str]) -> Any:
