@@ -322,6 +322,7 @@ def risk_evaluate_propensity(
 ) -> None:
     """Propensity to pay within 14 days, trained on the book's earlier dates and tested on
     its later ones: AUC and Brier score of logistic regression and LightGBM, and baselines."""
+    from tenor.collect.features import collection_features
     from tenor.risk.propensity import evaluate
 
     days = _positive("--step", step, 90)
@@ -329,7 +330,13 @@ def risk_evaluate_propensity(
     seed_number = _positive("--seed", seed, 2**31 - 1, minimum=0)
     db = open_database()
     with database_errors(db.url), _domain_errors(), db.reading() as session:
-        report = evaluate(session, step_days=days, test_share=share, seed=seed_number)
+        report = evaluate(
+            session,
+            step_days=days,
+            test_share=share,
+            seed=seed_number,
+            extra=collection_features(session),
+        )
     db.dispose()
     if json_output:
         _print_json(report)
@@ -363,6 +370,7 @@ def risk_train_propensity(
 ) -> None:
     """Train the propensity-to-pay model on the book's history and register it (a candidate;
     `tenor risk promote ID --by ...` makes it the one collections queues use)."""
+    from tenor.collect.features import collection_features
     from tenor.risk.propensity import ALGORITHMS, train
     from tenor.risk.registry import model_document
 
@@ -380,6 +388,7 @@ def risk_train_propensity(
             step_days=days,
             test_share=share,
             seed=seed_number,
+            extra=collection_features(session),
         )
         document = model_document(row)
     db.dispose()
@@ -403,6 +412,7 @@ def risk_propensity(
     json_output: JsonOption = False,
 ) -> None:
     """Score delinquent loans by the promoted propensity model, likeliest to pay first."""
+    from tenor.collect.features import collection_features
     from tenor.risk.propensity import MODEL_NAME, delinquent_loans, score_loans
     from tenor.store.journal import business_date
 
@@ -411,7 +421,9 @@ def risk_propensity(
     db = open_database()
     with database_errors(db.url), _domain_errors(), db.reading() as session:
         day = business_date(session)
-        scores = score_loans(session, ids or delinquent_loans(session), day)
+        scores = score_loans(
+            session, ids or delinquent_loans(session), day, extra=collection_features(session)
+        )
     db.dispose()
     if scores is None:
         _fail(
