@@ -34,10 +34,11 @@ from tenor.core.collection import (
 )
 from tenor.core.errors import InvalidArgumentError
 from tenor.core.money import Money
+from tenor.relief.tables import ReliefOffer
 from tenor.store.database import Database
 from tenor.store.journal import set_business_date
 from tenor.store.models import Borrower, JournalEntry, Loan
-from tests.builders import seed_loan
+from tests.builders import seed_loan, seed_relief
 
 #: The builders' loan: 6000 CNY over six months from 15 January 2026, 1053.15 a month.
 FIRST_DUE = dt.date(2026, 2, 15)
@@ -460,3 +461,24 @@ def test_a_borrower_without_a_phone_gets_no_text_and_the_refusal_is_kept(db: Dat
     # The champion texts first, the challenger calls first (the hash decides which).
     first = {"champion": ("sms", "refused"), "challenger": ("call", "task")}[case.arm]
     assert _actions(db, case.id) == [("2026-02-16", *first)]
+
+
+def test_open_relief_pauses_the_case_and_collection_resumes_when_the_offer_lapses(
+    db: Database,
+) -> None:
+    loan_id, _ = _past_due(db)
+    case = _case(db, loan_id)
+    _, (offer,) = seed_relief(db, loan_id, {"term-extension": {"installments": 2}})
+    with db.reading() as session:
+        expires = session.get(ReliefOffer, offer)
+        assert expires is not None
+        last_open_day = expires.expires_on
+    close_book(db, through=dt.date(2026, 2, 17))
+    assert _case(db, loan_id).paused == "hardship"
+    assert [kind for _, kind, _ in _actions(db, case.id)] == ["call"]
+    # The offer lapses unanswered: the case follows its strategy again.
+    close_book(db, through=last_open_day + dt.timedelta(days=1))
+    resumed = _case(db, loan_id)
+    assert resumed.paused is None
+    close_book(db, through=last_open_day + dt.timedelta(days=2))
+    assert len(_actions(db, case.id)) > 1
