@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -148,6 +149,12 @@ def propensities(
                 case.days_past_due, kept[case.id], broken[case.id], bool(recent.get(case.loan_id))
             )
     return chances, "heuristic" if scored is None else MODEL_NAME
+
+
+def on_shift(collector: Collector, at: dt.datetime) -> bool:
+    """Whether ``at`` falls in the collector's working hours, in their time zone."""
+    local = at.astimezone(ZoneInfo(collector.time_zone))
+    return collector.work_start <= local.hour < collector.work_end
 
 
 def collector_queue(
