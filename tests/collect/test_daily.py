@@ -133,6 +133,35 @@ def test_a_call_the_rules_forbid_is_refused_and_nothing_is_recorded(db: Database
     assert _actions(db, case.id) == [("2026-02-16", "call", "task")]
 
 
+def test_a_field_visit_at_night_is_refused_like_a_call(db: Database) -> None:
+    loan_id, _ = past_due(db)
+    case = _case(db, loan_id)
+    with pytest.raises(actions.ContactRefusedError, match="the visit is not allowed: quiet_hours"):
+        actions.record_outcome(
+            db,
+            case.id,
+            actions.OutcomeRequest(
+                code=OutcomeCode.RIGHT_PARTY_CONTACT,
+                channel="visit",
+                at=dt.datetime(2026, 2, 16, 7, 30, tzinfo=CST),
+            ),
+            actor="t",
+        )
+    # At 8:00 the same visit may happen.
+    actions.record_outcome(
+        db,
+        case.id,
+        actions.OutcomeRequest(
+            code=OutcomeCode.RIGHT_PARTY_CONTACT,
+            channel="visit",
+            at=dt.datetime(2026, 2, 16, 8, 0, tzinfo=CST),
+        ),
+        actor="t",
+    )
+    with db.reading() as session:
+        assert session.scalar(select(func.count()).select_from(ContactOutcome)) == 1
+
+
 def _promise(db: Database, case_id: int, amount: str, on: dt.date) -> int:
     recorded = actions.record_outcome(
         db,
