@@ -55,6 +55,7 @@ from tenor.notify.outbox import settle_rewards
 from tenor.notify.simulated import CHANNELS, HiddenPreference, hidden_preference
 from tenor.notify.tables import Notification
 from tenor.products import PenaltyDocument, ProductConfig
+from tenor.risk.demo_profiles import record_demo_profiles
 from tenor.risk.demo_statements import file_statements
 from tenor.store.database import Database
 from tenor.store.journal import (
@@ -609,6 +610,7 @@ class _Book:
                 self.hidden[created.id] = hidden_preference(
                     _rng(plan.seed, "hidden-preference", borrower.number)
                 )
+            record_demo_profiles(session, plan, self.borrower_ids)  # consumers' applications
             # Demo metadata, not part of any loan: it lets `tenor demo` recognise its own book.
             marker = {
                 "seed": plan.seed,

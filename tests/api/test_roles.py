@@ -51,6 +51,10 @@ WAIVER = {**PAY, "component": "penalty", "value_date": "2026-02-25"}
 SCORE = {"score": 700, "source": "bureau", "as_of": "2026-02-01"}
 POLICY = {"currency": "CNY", "min_credit_score": 650}
 RISK_SCORE = {"model": "pd-none", "applicants": [{"age": 30}]}
+RISK_READ = (200, 200, 200, 403, 200, 403)
+RISK_WRITE = (200, 200, 403, 403, 403, 403)
+COVENANTS = {"covenants": [{"indicator": "dscr", "minimum": "1.2"}]}
+PROFILE = {"dataset": "credit-data", "characteristics": {"Age": 30}}
 
 TABLE: Final = [
     # borrowers
@@ -106,6 +110,13 @@ TABLE: Final = [
     # risk: no champion is registered in this book, so a permitted scoring call is a 404
     Row("POST", "/v1/risk/score", RISK_SCORE, (404, 404, 403, 403, 403, 403)),
     Row("GET", "/v1/risk/watchlist", None, (200, 200, 200, 403, 200, 403)),
+    Row("GET", "/v1/risk/loans/{la}/covenants", None, RISK_READ),
+    Row("PUT", "/v1/risk/loans/{la}/covenants", COVENANTS, RISK_WRITE),
+    Row("GET", "/v1/risk/tasks", None, RISK_READ),
+    # no statement was ingested, so there is no task to complete
+    Row("POST", "/v1/risk/tasks/{task}/complete", {}, (404, 404, 403, 403, 403, 403)),
+    Row("PUT", "/v1/risk/borrowers/{a}/profile", PROFILE, RISK_WRITE),
+    Row("GET", "/v1/risk/borrowers/{a}/score", None, (404, 404, 403, 403, 403, 403)),
     # notifications: the outbox for staff; the provider's callback answers 403 without its signature
     Row("GET", "/v1/notifications", None, (200, 200, 200, 403, 200, 403)),
     Row("POST", "/v1/notify/sms/status", None, (403,) * 6),
@@ -139,6 +150,7 @@ def test_role_matrix(api: Api, role: str) -> None:
         "request": request,
         "offer": offer,
         "approval": approval,
+        "task": 999999,
     }
     headers = _key(api, role, book)
     wrong: list[str] = []
@@ -181,6 +193,7 @@ def test_the_table_covers_every_operation(api: Api) -> None:
         "{request}": "{request_id}",
         "{offer}": "{offer_id}",
         "{approval}": "{offer_id}",
+        "{task}": "{task_id}",
     }
     for old, new in renames.items():
         normalised = {(method, path.replace(old, new)) for method, path in normalised}

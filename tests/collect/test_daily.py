@@ -34,13 +34,13 @@ from tenor.core.collection import (
 )
 from tenor.core.errors import InvalidArgumentError
 from tenor.core.money import Money
+from tenor.relief.tables import ReliefOffer
 from tenor.store.database import Database
 from tenor.store.journal import set_business_date
 from tenor.store.models import Borrower, JournalEntry, Loan
-from tests.builders import seed_loan
+from tests.builders import seed_loan, seed_relief
+from tests.collect.book import FIRST_DUE, past_due
 
-#: The builders' loan: 6000 CNY over six months from 15 January 2026, 1053.15 a month.
-FIRST_DUE = dt.date(2026, 2, 15)
 INSTALLMENT = Money.of("1053.15", "CNY")
 CST = dt.timezone(dt.timedelta(hours=8))
 
@@ -70,18 +70,8 @@ def _pay(db: Database, loan_id: int, day: dt.date, amount: Money) -> None:
     loans.post_repayment(db, loan_id, amount=amount, value_date=day)
 
 
-def _past_due(db: Database) -> tuple[int, int]:
-    """The loan, missed on 15 February and closed through then, with a desk collector."""
-    loan_id = seed_loan(db, business_date=dt.date(2026, 2, 10))
-    collector = actions.add_collector(
-        db, actions.CollectorSpec(name="王芳", team="early", languages=("zh-CN", "en")), actor="t"
-    )
-    close_book(db, through=FIRST_DUE)
-    return loan_id, collector.id
-
-
 def test_a_missed_first_installment_opens_a_case_that_follows_its_path(db: Database) -> None:
-    loan_id, collector = _past_due(db)
+    loan_id, collector = past_due(db)
     case = _case(db, loan_id)
     # Never paid anything: a first-payment default, whose path calls at once.
     assert (case.status, case.segment, case.arm, case.opened_on) == (
@@ -109,7 +99,7 @@ def test_a_missed_first_installment_opens_a_case_that_follows_its_path(db: Datab
 
 
 def test_the_queue_orders_by_expected_value_and_shows_what_the_rules_refuse(db: Database) -> None:
-    loan_id, collector = _past_due(db)
+    loan_id, collector = past_due(db)
     day = FIRST_DUE + dt.timedelta(days=1)
     morning = dt.datetime(2026, 2, 16, 10, 0, tzinfo=CST)
     with db.reading() as session:
@@ -127,7 +117,7 @@ def test_the_queue_orders_by_expected_value_and_shows_what_the_rules_refuse(db: 
 
 
 def test_a_call_the_rules_forbid_is_refused_and_nothing_is_recorded(db: Database) -> None:
-    loan_id, _ = _past_due(db)
+    loan_id, _ = past_due(db)
     case = _case(db, loan_id)
     with pytest.raises(actions.ContactRefusedError, match="quiet_hours"):
         actions.record_outcome(
@@ -141,6 +131,35 @@ def test_a_call_the_rules_forbid_is_refused_and_nothing_is_recorded(db: Database
     with db.reading() as session:
         assert session.scalar(select(func.count()).select_from(ContactOutcome)) == 0
     assert _actions(db, case.id) == [("2026-02-16", "call", "task")]
+
+
+def test_a_field_visit_at_night_is_refused_like_a_call(db: Database) -> None:
+    loan_id, _ = past_due(db)
+    case = _case(db, loan_id)
+    with pytest.raises(actions.ContactRefusedError, match="the visit is not allowed: quiet_hours"):
+        actions.record_outcome(
+            db,
+            case.id,
+            actions.OutcomeRequest(
+                code=OutcomeCode.RIGHT_PARTY_CONTACT,
+                channel="visit",
+                at=dt.datetime(2026, 2, 16, 7, 30, tzinfo=CST),
+            ),
+            actor="t",
+        )
+    # At 8:00 the same visit may happen.
+    actions.record_outcome(
+        db,
+        case.id,
+        actions.OutcomeRequest(
+            code=OutcomeCode.RIGHT_PARTY_CONTACT,
+            channel="visit",
+            at=dt.datetime(2026, 2, 16, 8, 0, tzinfo=CST),
+        ),
+        actor="t",
+    )
+    with db.reading() as session:
+        assert session.scalar(select(func.count()).select_from(ContactOutcome)) == 1
 
 
 def _promise(db: Database, case_id: int, amount: str, on: dt.date) -> int:
@@ -171,7 +190,7 @@ def _promise_row(db: Database, promise_id: int) -> dict[str, Any]:
 
 
 def test_a_promise_pauses_the_case_and_a_payment_keeps_it(db: Database) -> None:
-    loan_id, _ = _past_due(db)
+    loan_id, _ = past_due(db)
     case = _case(db, loan_id)
     promise = _promise(db, case.id, "1053.15", dt.date(2026, 2, 20))
     # The call task is done; while the promise is pending the path waits.
@@ -200,7 +219,7 @@ def test_a_promise_pauses_the_case_and_a_payment_keeps_it(db: Database) -> None:
 def test_a_promise_one_cent_short_of_the_tolerance_is_broken_after_its_grace_day(
     db: Database,
 ) -> None:
-    loan_id, _ = _past_due(db)
+    loan_id, _ = past_due(db)
     case = _case(db, loan_id)
     promise = _promise(db, case.id, "1000.00", dt.date(2026, 2, 18))
     # 95% of 1000.00 is 950.00: 949.99 does not keep it.
@@ -233,7 +252,7 @@ def collections_report_for(db: Database) -> dict[str, Any]:
 
 
 def test_bad_promises_are_refused_and_change_nothing(db: Database) -> None:
-    loan_id, _ = _past_due(db)
+    loan_id, _ = past_due(db)
     case = _case(db, loan_id)
     for amount, on, message in (
         ("0", dt.date(2026, 2, 20), "positive"),
@@ -254,7 +273,7 @@ def test_bad_promises_are_refused_and_change_nothing(db: Database) -> None:
 
 
 def test_a_dispute_pauses_collection_until_it_is_resolved(db: Database) -> None:
-    loan_id, _ = _past_due(db)
+    loan_id, _ = past_due(db)
     case = _case(db, loan_id)
     actions.record_outcome(
         db,
@@ -282,7 +301,7 @@ def test_a_dispute_pauses_collection_until_it_is_resolved(db: Database) -> None:
 
 
 def test_an_agency_statement_reconciles_to_the_cent(db: Database) -> None:
-    loan_id, _ = _past_due(db)
+    loan_id, _ = past_due(db)
     case = _case(db, loan_id)
     agency = actions.add_agency(
         db,
@@ -331,7 +350,7 @@ def test_a_legal_case_keeps_to_its_state_machine_and_charges_costs_by_the_judgme
     db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("TENOR_DOCUMENTS", str(tmp_path / "documents"))
-    loan_id, _ = _past_due(db)
+    loan_id, _ = past_due(db)
     legal = actions.open_legal(db, loan_id, court="北京市海淀区人民法院", actor="t")
     with pytest.raises(InvalidTransitionError, match="from referred to hearing"):
         actions.advance_legal(db, legal.id, LegalStage.HEARING, actor="t")
@@ -380,7 +399,7 @@ def test_a_legal_case_keeps_to_its_state_machine_and_charges_costs_by_the_judgme
 
 
 def test_write_off_then_recovery_go_through_the_journal(db: Database) -> None:
-    loan_id, _ = _past_due(db)
+    loan_id, _ = past_due(db)
     case = _case(db, loan_id)
     actions.write_off(db, case.id, actor="t")
     with pytest.raises(actions.CaseClosedError):
@@ -460,3 +479,24 @@ def test_a_borrower_without_a_phone_gets_no_text_and_the_refusal_is_kept(db: Dat
     # The champion texts first, the challenger calls first (the hash decides which).
     first = {"champion": ("sms", "refused"), "challenger": ("call", "task")}[case.arm]
     assert _actions(db, case.id) == [("2026-02-16", *first)]
+
+
+def test_open_relief_pauses_the_case_and_collection_resumes_when_the_offer_lapses(
+    db: Database,
+) -> None:
+    loan_id, _ = past_due(db)
+    case = _case(db, loan_id)
+    _, (offer,) = seed_relief(db, loan_id, {"term-extension": {"installments": 2}})
+    with db.reading() as session:
+        expires = session.get(ReliefOffer, offer)
+        assert expires is not None
+        last_open_day = expires.expires_on
+    close_book(db, through=dt.date(2026, 2, 17))
+    assert _case(db, loan_id).paused == "hardship"
+    assert [kind for _, kind, _ in _actions(db, case.id)] == ["call"]
+    # The offer lapses unanswered: the case follows its strategy again.
+    close_book(db, through=last_open_day + dt.timedelta(days=1))
+    resumed = _case(db, loan_id)
+    assert resumed.paused is None
+    close_book(db, through=last_open_day + dt.timedelta(days=2))
+    assert len(_actions(db, case.id)) > 1

@@ -37,3 +37,16 @@ def german_card(german: tuple[pd.DataFrame, np.ndarray]) -> Scorecard:
     """A scorecard fitted once on eight characteristics of the German credit data."""
     frame, outcome = german
     return fit_scorecard(frame[COLUMNS], outcome, QUICK)
+
+
+@pytest.fixture(scope="session")
+def credit() -> tuple[pd.DataFrame, np.ndarray]:
+    """The credit_data applicants and outcomes (1 = bad): the shape of the demo's profiles."""
+    return load(Dataset.CREDIT_DATA)
+
+
+@pytest.fixture(scope="session")
+def credit_card(credit: tuple[pd.DataFrame, np.ndarray]) -> Scorecard:
+    """A scorecard fitted once on every characteristic of the credit_data applicants."""
+    frame, outcome = credit
+    return fit_scorecard(frame, outcome, QUICK)

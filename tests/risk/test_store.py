@@ -10,9 +10,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+import sqlalchemy
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from tenor.actions.apikeys import create_api_key
 from tenor.api.app import create_app
@@ -25,6 +28,7 @@ from tenor.risk.reports import ecl_report
 from tenor.risk.scorecard import Scorecard
 from tenor.store.database import Database
 from tenor.store.journal import NotFoundError
+from tenor.store.migrate import alembic_config, upgrade
 from tenor.store.models import Base, Borrower, Loan
 from tests.builders import seed_loan
 from tests.risk.test_rules import WORKED
@@ -220,6 +224,9 @@ def test_the_migration_matches_the_tables(db: Database) -> None:
             tables.FinancialStatement,
             tables.LoanCovenant,
             tables.WatchlistEntry,
+            tables.PostLoanTask,
+            tables.RiskProfile,
+            tables.RiskCloseDay,
         )
     }
     with db.engine.connect() as connection:
@@ -228,3 +235,28 @@ def test_the_migration_matches_the_tables(db: Database) -> None:
             item for item in compare_metadata(context, Base.metadata) if "risk_" in repr(item)
         ]
     assert differences == []
+
+
+def test_risk2_downgrades_and_gives_open_entries_their_tasks_on_the_way_up(db: Database) -> None:
+    borrower_id, loan_id = _enterprise_loan(db)
+    with db.transaction() as session:
+        ingest_statements(
+            session, borrower_id, [_quarter("2026-03-31", 100, "200")], source="q.json"
+        )
+    config = alembic_config(db.url)
+    with db.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "risk1")
+    db.engine.dispose()
+    with db.engine.connect() as connection:
+        names = set(sqlalchemy.inspect(connection).get_table_names())
+    assert "risk_watchlist" in names
+    assert not names & {"risk_tasks", "risk_profiles", "risk_close_days"}
+    upgrade(db)
+    db.engine.dispose()
+    with db.reading() as session:
+        (task,) = session.scalars(select(tables.PostLoanTask)).all()
+        entry = session.scalars(select(tables.WatchlistEntry)).one()
+    assert (task.watchlist_id, task.loan_id, task.state) == (entry.id, loan_id, "open")
+    assert task.due_date == entry.opened_at.date() + dt.timedelta(days=7)
+    assert task.title == entry.task

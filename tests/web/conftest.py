@@ -19,8 +19,7 @@ from starlette.routing import Mount
 
 from tenor.actions import apikeys
 from tenor.api.app import create_app
-from tenor.notify.outbox import SIGN_IN_CODE
-from tenor.notify.tables import Notification
+from tenor.notify.tables import SIGN_IN_CODE, Notification
 from tenor.store.database import Database
 from tenor.web import accounts
 from tenor.web.accounts import create_staff_user

@@ -14,9 +14,9 @@ from sqlalchemy import inspect, select
 
 from tenor.actions.borrowers import update_contact_preferences
 from tenor.api.logs import configure_logging
-from tenor.notify.outbox import SIGN_IN_CODE, dispatch_once
+from tenor.notify.outbox import dispatch_once
 from tenor.notify.reminders import ReminderDue, schedule_reminders
-from tenor.notify.tables import Notification
+from tenor.notify.tables import SIGN_IN_CODE, Notification
 from tenor.store.database import Database
 from tenor.store.migrate import alembic_config, upgrade
 from tenor.web.tables import SignInCode

@@ -6,7 +6,8 @@ does not validate, ``errors`` (where and what). Clients branch on ``code``, neve
 
 - A :class:`~tenor.core.errors.DomainError` answers with its own ``code``: 404 for
   ``not_found``; 409 for ``idempotency_conflict``, ``loan_not_active`` and ``concurrent_update``
-  (retry it); 401 ``unauthorized``; 403 ``forbidden``; 422 for every other domain refusal
+  (retry it), and for ``task_not_open`` (a post-loan task completed before); 401
+  ``unauthorized``; 403 ``forbidden``; 422 for every other domain refusal
   (``currency_mismatch``, ``amount_not_positive``, ``amount_too_precise``, ``amount_too_large``,
   ``invalid_value_date``, ``invalid_event``, ``invalid_argument``, ...).
 - A request that does not validate answers 422 ``validation_error``, or the more precise
@@ -89,6 +90,7 @@ STATUS_BY_CODE: Final[dict[str, int]] = {
     "idempotency_key_required": 400,
     "receipt_not_ready": 409,
     "log_mismatch": 409,
+    "task_not_open": 409,
 }
 
 #: Validation error types raised by Tenor's own field validators, which become the code.

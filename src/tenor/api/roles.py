@@ -24,6 +24,7 @@ audit:read                yes    yes   yes        yes     yes      yes
 notifications:read        yes    yes   yes        -       yes      -
 risk:read                 yes    yes   yes        -       yes      -
 risk:score                yes    yes   -          -       -        -
+risk:write                yes    yes   -          -       -        -
 ========================  =====  ====  =========  ======  =======  ========
 
 - ``borrowers:contact`` is ``PATCH /v1/borrowers/{id}/contact-preferences``: a collector records
@@ -39,8 +40,9 @@ risk:score                yes    yes   -          -       -        -
 - ``audit:read`` is the transparency log's tree heads and consistency proofs: sizes, hashes and
   signatures, for everyone to check; an inclusion proof or a receipt names an event and needs
   ``loans:read`` in the loan's scope.
-- ``risk:read`` is the early-warning watchlist; ``risk:score`` is scoring applicants by a
-  model's champion.
+- ``risk:read`` is the early-warning watchlist, its post-loan tasks and loans' covenants;
+  ``risk:score`` is scoring applicants and borrowers by a model's champion; ``risk:write`` is
+  setting covenants, completing post-loan tasks and recording borrowers' risk profiles.
 - risk officers read the whole book and maintain products; auditors read everything and never
   write (every write answers 403).
 
@@ -100,6 +102,7 @@ class Permission(StrEnum):
     READ_NOTIFICATIONS = "notifications:read"
     READ_RISK = "risk:read"
     SCORE_RISK = "risk:score"
+    WRITE_RISK = "risk:write"
 
 
 P = Permission
@@ -120,6 +123,7 @@ PERMISSIONS: Final[dict[Role, frozenset[Permission]]] = {
             P.READ_NOTIFICATIONS,
             P.READ_RISK,
             P.SCORE_RISK,
+            P.WRITE_RISK,
         }
     ),
     Role.COLLECTOR: frozenset(

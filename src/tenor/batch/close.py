@@ -42,6 +42,7 @@ from tenor.batch.tables import CloseDay, CloseProgress
 from tenor.collect.daily import run_collections
 from tenor.core.delinquency import DelinquencyPolicy
 from tenor.core.errors import DomainError
+from tenor.risk import close as risk_close
 from tenor.store.database import Database
 from tenor.store.journal import business_date, product_config, set_business_date
 from tenor.store.models import JournalEntry, LoanStateRow, Product, utc_now
@@ -451,6 +452,7 @@ def _close_day(
         _run_local(db, run, pending, policies, pool, report)
     with db.transaction() as session:
         portfolio.write_end_of_day(session, day)
+        risk_close.close_day(session, day)  # champion scores, the early-warning summary
         row = session.get(CloseDay, day)
         assert row is not None
         if row.finished_at is None:

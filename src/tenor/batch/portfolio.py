@@ -24,6 +24,7 @@ from tenor.batch.tables import (
 from tenor.core.delinquency import CHINESE_BUCKETS, US_BUCKETS, LoanClass
 from tenor.core.errors import DomainError
 from tenor.core.money import Money
+from tenor.risk import close as risk_close
 from tenor.store.journal import business_date
 from tenor.store.models import JournalEntry, LoanStateRow
 
@@ -367,7 +368,8 @@ def portfolio_report(session: Session, day: dt.date | None = None) -> dict[str, 
     """The portfolio at the end of business date ``day`` (default: the last one closed).
 
     Buckets, classes and stages with their loans and balances, the rolls since the day
-    before, the month-over-month roll-rate matrix and cure rates.
+    before, the month-over-month roll-rate matrix and cure rates, and the early-warning
+    summary the day's close wrote (:func:`tenor.risk.close.day_summary`).
     """
     closed = last_closed(session)
     if closed is None:
@@ -423,4 +425,5 @@ def portfolio_report(session: Session, day: dt.date | None = None) -> dict[str, 
         "rolls": rolls_since_yesterday(session, day),
         "roll_rates": roll_rates,
         "cure_rates": cure_rates,
+        "early_warning": risk_close.day_summary(session, day),
     }

@@ -16,11 +16,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tenor.collect.contacts import HISTORY_DAYS, shared_history
+from tenor.collect.features import collection_features
 from tenor.collect.payments import payments_between
 from tenor.collect.strategy import strategy_in_force
 from tenor.collect.tables import (
@@ -46,6 +48,7 @@ from tenor.core.collection import (
 from tenor.core.contact import Allowed, Channel, Contact, check, profile
 from tenor.core.money import Money
 from tenor.notify.reminders import borrower_context
+from tenor.risk.propensity import MODEL_NAME, score_loans
 from tenor.store.journal import NotFoundError
 from tenor.store.models import Borrower
 
@@ -110,11 +113,17 @@ class QueueEntry:
 def propensities(
     session: Session, cases: Sequence[CollectionCase], day: dt.date
 ) -> tuple[dict[int, Decimal], str]:
-    """Each case's propensity to pay and where it comes from ("heuristic" before any model).
+    """Each case's propensity to pay and where it comes from.
 
-    The heuristic: a base rate by days past due, moved by the case's promises kept and broken
-    and by a payment in the last 30 days (:func:`tenor.core.collection.heuristic_propensity`).
+    The promoted propensity model (``tenor risk train-propensity``, then ``promote``) scores
+    the cases' loans with the collections features it was trained with; before any model, or
+    for a loan the model does not score, a transparent heuristic: a base rate by days past due,
+    moved by the case's promises kept and broken and by a payment in the last 30 days
+    (:func:`tenor.core.collection.heuristic_propensity`).
     """
+    scored = score_loans(
+        session, [case.loan_id for case in cases], day, extra=collection_features(session)
+    )
     ids = [case.id for case in cases]
     kept: dict[int, int] = defaultdict(int)
     broken: dict[int, int] = defaultdict(int)
@@ -131,12 +140,21 @@ def propensities(
     recent = payments_between(
         session, {case.loan_id: day - dt.timedelta(days=30) for case in cases}, day
     )
-    return {
-        case.id: heuristic_propensity(
-            case.days_past_due, kept[case.id], broken[case.id], bool(recent.get(case.loan_id))
-        )
-        for case in cases
-    }, "heuristic"
+    chances = {}
+    for case in cases:
+        if scored is not None and case.loan_id in scored:
+            chances[case.id] = Decimal(str(round(scored[case.loan_id], 4)))
+        else:
+            chances[case.id] = heuristic_propensity(
+                case.days_past_due, kept[case.id], broken[case.id], bool(recent.get(case.loan_id))
+            )
+    return chances, "heuristic" if scored is None else MODEL_NAME
+
+
+def on_shift(collector: Collector, at: dt.datetime) -> bool:
+    """Whether ``at`` falls in the collector's working hours, in their time zone."""
+    local = at.astimezone(ZoneInfo(collector.time_zone))
+    return collector.work_start <= local.hour < collector.work_end
 
 
 def collector_queue(

@@ -297,8 +297,11 @@ def _balance_table(title: str, first: str, rows: list[dict[str, Any]], key: Any)
 def print_portfolio(
     console: Console, report: dict[str, Any], *, rolls_only_today: bool = False
 ) -> None:
-    """The portfolio report for people: balances by bucket, class and stage, rolls, rates."""
+    """The portfolio report for people: balances by bucket, class and stage, rolls, rates,
+    and the early-warning summary."""
     from rich.table import Table
+
+    from tenor.risk.close import summary_lines
 
     console.print(
         _balance_table(
@@ -336,6 +339,8 @@ def print_portfolio(
     stays = sum(row["loans"] for row in report["rolls"] if row["from"] == row["to"])
     rolls.add_row("(stayed)", "", f"{stays:,}", "")
     console.print(rolls)
+    for line in summary_lines(report.get("early_warning")):
+        console.print(line)
     if rolls_only_today:
         return
     rates = report["roll_rates"]

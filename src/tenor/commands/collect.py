@@ -20,14 +20,19 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from tenor.commands.opening import open_database
 from tenor.commands.reports import report
+
+if TYPE_CHECKING:
+    from tenor.store.database import Database
 
 JSON = typer.Option("--json", help="Print JSON for machines.")
 ACTOR = typer.Option(
@@ -57,6 +62,16 @@ collect.add_typer(strategy_app)
 collect.add_typer(collector_app)
 collect.add_typer(agency_app)
 collect.add_typer(legal_app)
+
+
+@contextmanager
+def _opened() -> Iterator[Database]:
+    """The configured database, disposed of however the command ends (an error included)."""
+    db = open_database()
+    try:
+        yield db
+    finally:
+        db.dispose()
 
 
 def _print(document: Any) -> None:
@@ -103,10 +118,8 @@ def _date(option: str, raw: str | None) -> dt.date | None:
 def _actor(key: str | None) -> str:
     from tenor.commands.relief import actor_of
 
-    db = open_database()
-    with db.reading() as session:
+    with _opened() as db, db.reading() as session:
         who = actor_of(session, key)
-    db.dispose()
     return who
 
 
@@ -143,20 +156,22 @@ def queue_command(
     expected value (balance x propensity to pay - contact cost).
     """
     from tenor.cli import domain_errors
-    from tenor.collect.queue import collector_queue
+    from tenor.collect.queue import collector_queue, on_shift
+    from tenor.collect.tables import Collector
     from tenor.store.journal import business_date
 
     moment = _instant("--at", at)
-    db = open_database()
-    with domain_errors(), db.reading() as session:
+    with _opened() as db, domain_errors(), db.reading() as session:
         entries = collector_queue(session, collector, moment, business_date(session))
-    db.dispose()
+        row = session.get(Collector, collector)
+        working = row is not None and on_shift(row, moment)
     shown = entries[:limit]
     if as_json:
         _print(
             {
                 "collector_id": collector,
                 "at": moment.isoformat(),
+                "on_shift": working,
                 "total": len(entries),
                 "tasks": [e.document() for e in shown],
             }
@@ -164,7 +179,7 @@ def queue_command(
         return
     _table(
         f"Queue of collector {collector} at {moment.isoformat(timespec='minutes')}: "
-        f"{len(entries)} tasks",
+        f"{len(entries)} tasks{'' if working else ' (outside their working hours)'}",
         [
             "#",
             "Case",
@@ -251,10 +266,8 @@ def outcome_command(
         collector_id=collector,
     )
     who = _actor(actor)
-    db = open_database()
-    with domain_errors():
+    with _opened() as db, domain_errors():
         recorded = record_outcome(db, case, request, actor=who)
-    db.dispose()
     document = {
         "outcome_id": recorded.outcome_id,
         "case_id": recorded.case_id,
@@ -279,10 +292,8 @@ def case_command(
     from tenor.cli import domain_errors
     from tenor.collect.queue import case_document
 
-    db = open_database()
-    with domain_errors(), db.reading() as session:
+    with _opened() as db, domain_errors(), db.reading() as session:
         document = case_document(session, case)
-    db.dispose()
     if as_json:
         _print(document)
         return
@@ -333,22 +344,23 @@ def cases_command(
 
     if status not in ("open", "closed"):
         fail(f"--status must be open or closed, got {status!r}")
-    db = open_database()
-    conditions = [CollectionCase.status == status]
-    if collector is not None:
-        conditions.append(CollectionCase.collector_id == collector)
-    with db.reading() as session:
-        total = session.scalar(select(func.count()).select_from(CollectionCase).where(*conditions))
-        rows = [
-            case_summary(case)
-            for case in session.scalars(
-                select(CollectionCase)
-                .where(*conditions)
-                .order_by(CollectionCase.days_past_due.desc(), CollectionCase.id)
-                .limit(limit)
+    with _opened() as db:
+        conditions = [CollectionCase.status == status]
+        if collector is not None:
+            conditions.append(CollectionCase.collector_id == collector)
+        with db.reading() as session:
+            total = session.scalar(
+                select(func.count()).select_from(CollectionCase).where(*conditions)
             )
-        ]
-    db.dispose()
+            rows = [
+                case_summary(case)
+                for case in session.scalars(
+                    select(CollectionCase)
+                    .where(*conditions)
+                    .order_by(CollectionCase.days_past_due.desc(), CollectionCase.id)
+                    .limit(limit)
+                )
+            ]
     if as_json:
         _print({"total": total, "cases": rows})
         return
@@ -394,8 +406,7 @@ def check_command(
     moment = _instant("--at", at)
     if channel not in [c.value for c in Channel]:
         fail(f"--channel must be one of {', '.join(c.value for c in Channel)}")
-    db = open_database()
-    with domain_errors(), db.reading() as session:
+    with _opened() as db, domain_errors(), db.reading() as session:
         row = session.get(CollectionCase, case)
         if row is None:
             fail(f"collection case {case} does not exist")
@@ -405,7 +416,6 @@ def check_command(
         decision = check_contact(
             session, borrower, row.loan_id, Channel(channel), moment, document.contact_profile
         )
-    db.dispose()
     if isinstance(decision, Refused):
         answer: dict[str, Any] = {
             "allowed": False,
@@ -443,10 +453,8 @@ def resolve_dispute_command(
     from tenor.collect.actions import resolve_dispute
 
     who = _actor(actor)
-    db = open_database()
-    with domain_errors():
+    with _opened() as db, domain_errors():
         dispute = resolve_dispute(db, case, resolution=resolution, upheld=upheld, actor=who)
-    db.dispose()
     typer.echo(f"dispute {dispute.id} on case {case}: {dispute.resolution}")
 
 
@@ -461,10 +469,8 @@ def place_command(
     from tenor.collect.actions import place
 
     who = _actor(actor)
-    db = open_database()
-    with domain_errors():
+    with _opened() as db, domain_errors():
         placement = place(db, case, agency, actor=who)
-    db.dispose()
     typer.echo(
         f"case {case} placed with agency {agency} at {placement.rate} until {placement.recall_on}"
     )
@@ -480,10 +486,8 @@ def recall_command(
     from tenor.collect.actions import recall
 
     who = _actor(actor)
-    db = open_database()
-    with domain_errors():
+    with _opened() as db, domain_errors():
         placement = recall(db, case, actor=who)
-    db.dispose()
     typer.echo(f"case {case} recalled from agency {placement.agency_id}")
 
 
@@ -497,10 +501,8 @@ def write_off_command(
     from tenor.collect.actions import write_off
 
     who = _actor(actor)
-    db = open_database()
-    with domain_errors():
+    with _opened() as db, domain_errors():
         event = write_off(db, case, actor=who)
-    db.dispose()
     typer.echo(f"case {case}: loan written off (event {event})")
 
 
@@ -520,10 +522,8 @@ def recover_command(
 
     value = _decimal("--amount", amount)
     who = _actor(actor)
-    db = open_database()
-    with domain_errors():
+    with _opened() as db, domain_errors():
         event = recover(db, loan, value, idempotency_key=key, actor=who)
-    db.dispose()
     typer.echo(f"loan {loan}: {value} recovered (event {event})")
 
 
@@ -535,10 +535,8 @@ def strategy_show(as_json: Annotated[bool, JSON] = False) -> None:
     """The strategy in force (version 0: the default one, never saved)."""
     from tenor.collect.strategy import strategy_in_force
 
-    db = open_database()
-    with db.reading() as session:
+    with _opened() as db, db.reading() as session:
         document, version = strategy_in_force(session)
-    db.dispose()
     body = {"version": version, **document.model_dump(mode="json")}
     if as_json:
         _print(body)
@@ -570,15 +568,14 @@ def strategy_set(
     except (OSError, yaml.YAMLError) as error:
         fail(f"cannot read {file}: {str(error).splitlines()[0]}")
     who = _actor(actor)
-    db = open_database()
-    try:
-        with domain_errors():
-            row = save_strategy(db, document, actor=who)
-    except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        fail(f"{file}: {where}: {first['msg']}")
-    db.dispose()
+    with _opened() as db:
+        try:
+            with domain_errors():
+                row = save_strategy(db, document, actor=who)
+        except ValidationError as error:
+            first = error.errors()[0]
+            where = ".".join(str(part) for part in first["loc"])
+            fail(f"{file}: {where}: {first['msg']}")
     typer.echo(f"strategy {row.name} v{row.version} saved and in force")
 
 
@@ -587,8 +584,7 @@ def strategy_versions_command(as_json: Annotated[bool, JSON] = False) -> None:
     """Every saved version of every strategy, newest first."""
     from tenor.collect.strategy import strategy_versions
 
-    db = open_database()
-    with db.reading() as session:
+    with _opened() as db, db.reading() as session:
         rows = [
             {
                 "name": r.name,
@@ -598,7 +594,6 @@ def strategy_versions_command(as_json: Annotated[bool, JSON] = False) -> None:
             }
             for r in strategy_versions(session)
         ]
-    db.dispose()
     if as_json:
         _print(rows)
         return
@@ -656,10 +651,8 @@ def collector_add(
         field=field,
     )
     who = _actor(actor)
-    db = open_database()
-    with domain_errors():
+    with _opened() as db, domain_errors():
         row = add_collector(db, spec, actor=who)
-    db.dispose()
     if as_json:
         _print({"id": row.id, "name": row.name, "team": row.team})
         return
@@ -673,8 +666,7 @@ def collector_list(as_json: Annotated[bool, JSON] = False) -> None:
 
     from tenor.collect.tables import CollectionCase, Collector
 
-    db = open_database()
-    with db.reading() as session:
+    with _opened() as db, db.reading() as session:
         load = dict(
             session.execute(
                 select(CollectionCase.collector_id, func.count())
@@ -696,7 +688,6 @@ def collector_list(as_json: Annotated[bool, JSON] = False) -> None:
             }
             for c in session.scalars(select(Collector).order_by(Collector.id))
         ]
-    db.dispose()
     if as_json:
         _print(rows)
         return
@@ -744,8 +735,7 @@ def agency_add(
         except ValueError:
             fail(f"--commission bands look like 91:0.18, got {part!r}")
     who = _actor(actor)
-    db = open_database()
-    with domain_errors():
+    with _opened() as db, domain_errors():
         row = add_agency(
             db,
             name=name,
@@ -754,7 +744,6 @@ def agency_add(
             capacity=capacity,
             actor=who,
         )
-    db.dispose()
     if as_json:
         _print({"id": row.id, "name": row.name, "commission": row.commission})
         return
@@ -768,8 +757,7 @@ def agency_list(as_json: Annotated[bool, JSON] = False) -> None:
 
     from tenor.collect.tables import Agency, Placement
 
-    db = open_database()
-    with db.reading() as session:
+    with _opened() as db, db.reading() as session:
         placed = dict(
             session.execute(
                 select(Placement.agency_id, func.count())
@@ -788,7 +776,6 @@ def agency_list(as_json: Annotated[bool, JSON] = False) -> None:
             }
             for a in session.scalars(select(Agency).order_by(Agency.id))
         ]
-    db.dispose()
     if as_json:
         _print(rows)
         return
@@ -826,10 +813,8 @@ def agency_statement_command(
 
     first = _date("--since", since)
     last = _date("--through", through)
-    db = open_database()
-    with domain_errors(), db.reading() as session:
+    with _opened() as db, domain_errors(), db.reading() as session:
         statement = agency_statement(session, agency, first, last or business_date(session))
-    db.dispose()
     document = statement_document(statement, agency)
     if as_json:
         _print(document)
@@ -859,10 +844,8 @@ def _show_legal(legal_id: int, as_json: bool) -> None:
     from tenor.cli import domain_errors
     from tenor.collect.queue import legal_document
 
-    db = open_database()
-    with domain_errors(), db.reading() as session:
+    with _opened() as db, domain_errors(), db.reading() as session:
         document = legal_document(session, legal_id)
-    db.dispose()
     if as_json:
         _print(document)
         return
@@ -892,10 +875,8 @@ def legal_open(
     from tenor.collect.actions import open_legal
 
     who = _actor(actor)
-    db = open_database()
-    with domain_errors():
+    with _opened() as db, domain_errors():
         legal = open_legal(db, loan, court=court, actor=who)
-    db.dispose()
     _show_legal(legal.id, as_json)
 
 
@@ -957,10 +938,8 @@ def legal_advance(
     if stage is LegalStage.JUDGMENT:
         if amount is None:
             fail("a judgment needs --judgment-amount (and --judgment-costs, --judgment-interest)")
-        db = open_database()
-        with db.reading() as session:
+        with _opened() as db, db.reading() as session:
             currency = session.scalar(select(LegalCase.currency).where(LegalCase.id == legal))
-        db.dispose()
         if currency is None:
             fail(f"legal case {legal} does not exist")
         with domain_errors():
@@ -972,8 +951,7 @@ def legal_advance(
             )
     day = _date("--on", on)
     who = _actor(actor)
-    db = open_database()
-    with domain_errors():
+    with _opened() as db, domain_errors():
         advance_legal(
             db,
             legal,
@@ -985,7 +963,6 @@ def legal_advance(
             note=note,
             actor=who,
         )
-    db.dispose()
     _show_legal(legal, as_json)
 
 
@@ -1009,10 +986,8 @@ def legal_preserve(
         target = parse_choice("--to", to, Preservation)
     day = _date("--on", on)
     who = _actor(actor)
-    db = open_database()
-    with domain_errors():
+    with _opened() as db, domain_errors():
         preserve(db, legal, target, on=day, note=note, actor=who)
-    db.dispose()
     _show_legal(legal, as_json)
 
 
@@ -1032,10 +1007,8 @@ def legal_cost(
     value = _decimal("--amount", amount)
     day = _date("--on", on)
     who = _actor(actor)
-    db = open_database()
-    with domain_errors():
+    with _opened() as db, domain_errors():
         cost = add_cost(db, legal, kind=kind, amount=value, on=day, note=note, actor=who)
-    db.dispose()
     charged = (
         f", charged to the borrower (event {cost.charge_event_id})" if cost.charge_event_id else ""
     )
@@ -1059,10 +1032,8 @@ def legal_attach(
     from tenor.collect.actions import attach_document
 
     who = _actor(actor)
-    db = open_database()
-    with domain_errors():
+    with _opened() as db, domain_errors():
         document = attach_document(db, legal, file, kind=kind, actor=who)
-    db.dispose()
     typer.echo(f"legal case {legal}: {document.name} stored, sha256 {document.sha256}")
 
 
@@ -1078,10 +1049,8 @@ def collections_report_command(as_json: Annotated[bool, JSON] = False) -> None:
     from tenor.collect.reports import collections_report
     from tenor.store.journal import business_date
 
-    db = open_database()
-    with db.reading() as session:
+    with _opened() as db, db.reading() as session:
         document = collections_report(session, business_date(session))
-    db.dispose()
     if as_json:
         _print(document)
         return
@@ -1192,10 +1161,8 @@ def strategies_report_command(as_json: Annotated[bool, JSON] = False) -> None:
     from tenor.collect.reports import strategies_report
     from tenor.store.journal import business_date
 
-    db = open_database()
-    with db.reading() as session:
+    with _opened() as db, db.reading() as session:
         document = strategies_report(session, business_date(session))
-    db.dispose()
     if as_json:
         _print(document)
         return

@@ -1,7 +1,9 @@
 """``tenor risk``, ``tenor price``, ``tenor ews`` and ``tenor report ecl``.
 
-Scorecards (evaluate, train, promote, score, monitor), risk-based pricing, enterprise early
-warning (statements in, the watchlist out) and the IFRS 9 expected-credit-loss report. The
+Scorecards (evaluate, train, promote, score, monitor), borrowers' risk profiles, propensity
+to pay (evaluate, train, score), risk-based pricing, enterprise early warning (statements in,
+covenants, the watchlist and its post-loan tasks out) and the IFRS 9 expected-credit-loss
+report. The
 model libraries (pandas, scikit-learn, optbinning) load inside the commands, so that the rest
 of ``tenor`` starts without them.
 """
@@ -291,6 +293,162 @@ def risk_monitor(
 
 
 # ---------------------------------------------------------------------------------------------
+# tenor risk evaluate-propensity / train-propensity / propensity
+
+
+StepOption = Annotated[
+    str, typer.Option("--step", help="Days between observation dates.", metavar="DAYS")
+]
+TestShareOption = Annotated[
+    str, typer.Option("--test-share", help="The later share of dates held out for testing.")
+]
+
+
+def _share(raw: str) -> float:
+    try:
+        value = float(raw.strip())
+    except ValueError:
+        _fail(f"--test-share must be a fraction between 0 and 1, got {raw!r}")
+    if not 0.05 <= value <= 0.8:
+        _fail(f"--test-share must be from 0.05 to 0.8, got {raw!r}")
+    return value
+
+
+def risk_evaluate_propensity(
+    step: StepOption = "7",
+    test_share: TestShareOption = "0.3",
+    seed: Annotated[str, typer.Option("--seed", help="Seed of LightGBM.")] = "0",
+    json_output: JsonOption = False,
+) -> None:
+    """Propensity to pay within 14 days, trained on the book's earlier dates and tested on
+    its later ones: AUC and Brier score of logistic regression and LightGBM, and baselines."""
+    from tenor.collect.features import collection_features
+    from tenor.risk.propensity import evaluate
+
+    days = _positive("--step", step, 90)
+    share = _share(test_share)
+    seed_number = _positive("--seed", seed, 2**31 - 1, minimum=0)
+    db = open_database()
+    with database_errors(db.url), _domain_errors(), db.reading() as session:
+        report = evaluate(
+            session,
+            step_days=days,
+            test_share=share,
+            seed=seed_number,
+            extra=collection_features(session),
+        )
+    db.dispose()
+    if json_output:
+        _print_json(report)
+        return
+    split = report["split"]
+    typer.echo(
+        f"trained on {split['train']['from']} to {split['train']['to']} "
+        f"({split['train']['rows']} delinquent loan-days, {split['train']['paid']} paid within "
+        f"{report['horizon_days']} days); tested on {split['test']['from']} to "
+        f"{split['test']['to']} ({split['test']['rows']}, {split['test']['paid']} paid)"
+    )
+    for name, item in report["models"].items():
+        typer.echo(f"  {name:<14} AUC {item['auc']:.4f}  Brier {item['brier']:.4f}")
+    baselines = report["baselines"]
+    typer.echo(
+        f"  {'base rate':<14} {'':>10}  Brier {baselines['base_rate']['brier']:.4f}"
+        f"   (everyone {baselines['base_rate']['rate']:.1%})"
+    )
+    typer.echo(f"  {'days past due':<14} AUC {baselines['days_past_due']['auc']:.4f}")
+
+
+def risk_train_propensity(
+    algorithm: Annotated[
+        str, typer.Option("--algorithm", help="lightgbm or logistic.")
+    ] = "lightgbm",
+    step: StepOption = "7",
+    test_share: TestShareOption = "0.3",
+    seed: Annotated[str, typer.Option("--seed", help="Seed of LightGBM.")] = "0",
+    by: Annotated[str, typer.Option("--by", help="Who trains it, for the registry.")] = "cli",
+    json_output: JsonOption = False,
+) -> None:
+    """Train the propensity-to-pay model on the book's history and register it (a candidate;
+    `tenor risk promote ID --by ...` makes it the one collections queues use)."""
+    from tenor.collect.features import collection_features
+    from tenor.risk.propensity import ALGORITHMS, train
+    from tenor.risk.registry import model_document
+
+    if algorithm not in ALGORITHMS:
+        _fail(f"--algorithm must be one of {', '.join(ALGORITHMS)}, got {algorithm!r}")
+    days = _positive("--step", step, 90)
+    share = _share(test_share)
+    seed_number = _positive("--seed", seed, 2**31 - 1, minimum=0)
+    db = open_database()
+    with database_errors(db.url), _domain_errors(), db.transaction() as session:
+        row = train(
+            session,
+            actor=by.strip()[:64] or "cli",
+            algorithm=algorithm,
+            step_days=days,
+            test_share=share,
+            seed=seed_number,
+            extra=collection_features(session),
+        )
+        document = model_document(row)
+    db.dispose()
+    if json_output:
+        _print_json(document)
+        return
+    metrics = document["metrics"]
+    typer.echo(
+        f"model {document['id']}: {document['name']} v{document['version']} ({algorithm}, "
+        f"{document['status']}), later-period AUC {metrics['test_auc']:.4f}, "
+        f"Brier {metrics['test_brier']:.4f}"
+    )
+
+
+def risk_propensity(
+    loans: Annotated[
+        list[str] | None,
+        typer.Option("--loan", help="A loan to score (repeat it); default: every delinquent one."),
+    ] = None,
+    limit: Annotated[str, typer.Option("--limit", help="Show the N likeliest to pay.")] = "20",
+    json_output: JsonOption = False,
+) -> None:
+    """Score delinquent loans by the promoted propensity model, likeliest to pay first."""
+    from tenor.collect.features import collection_features
+    from tenor.risk.propensity import MODEL_NAME, delinquent_loans, score_loans
+    from tenor.store.journal import business_date
+
+    ids = [_loan_option(item) for item in loans or []]
+    shown = _positive("--limit", limit, 1_000_000)
+    db = open_database()
+    with database_errors(db.url), _domain_errors(), db.reading() as session:
+        day = business_date(session)
+        scores = score_loans(
+            session, ids or delinquent_loans(session), day, extra=collection_features(session)
+        )
+    db.dispose()
+    if scores is None:
+        _fail(
+            f"no {MODEL_NAME} model is promoted: run `tenor risk train-propensity`, then "
+            "`tenor risk promote ID --by NAME`"
+        )
+    ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:shown]
+    if json_output:
+        _print_json(
+            {
+                "business_date": day.isoformat(),
+                "scored": len(scores),
+                "loans": [
+                    {"loan_id": loan_id, "probability": round(value, 6)}
+                    for loan_id, value in ranked
+                ],
+            }
+        )
+        return
+    typer.echo(f"{len(scores)} delinquent loans scored on {day}; the likeliest to pay:")
+    for loan_id, value in ranked:
+        typer.echo(f"  loan {loan_id:>8}  {value:6.1%}")
+
+
+# ---------------------------------------------------------------------------------------------
 # tenor price
 
 
@@ -385,6 +543,257 @@ def ews_watchlist(
         )
 
 
+def _loan_option(raw: str) -> int:
+    return _positive("--loan", raw, 2**63 - 1)
+
+
+LoanOption = Annotated[str, typer.Option("--loan", help="The loan's id.", show_default=False)]
+
+
+def ews_covenants_set(
+    loan: LoanOption,
+    indicator: Annotated[
+        str, typer.Option("--indicator", help="dscr, current_ratio, ...", show_default=False)
+    ],
+    minimum: Annotated[
+        str | None, typer.Option("--min", help="The indicator must be at least this.")
+    ] = None,
+    maximum: Annotated[
+        str | None, typer.Option("--max", help="The indicator must be at most this.")
+    ] = None,
+    headroom: Annotated[
+        str | None,
+        typer.Option("--headroom", help="Warn within this fraction of the threshold (0.05)."),
+    ] = None,
+    by: Annotated[str, typer.Option("--by", help="Who sets it, for the log.")] = "cli",
+    json_output: JsonOption = False,
+) -> None:
+    """Set one covenant of a loan (replacing its covenant on the same indicator).
+
+    Once a loan has a covenant of its own the defaults (DSCR at least 1.20, current ratio at
+    least 1.0) no longer apply to it: set every covenant its agreement has.
+    """
+    from tenor.risk.actions import covenants_document, set_covenant
+    from tenor.risk.ews import covenant_from_text
+
+    number = _loan_option(loan)
+    with _domain_errors():
+        covenant = covenant_from_text(
+            indicator, minimum=minimum, maximum=maximum, headroom=headroom
+        )
+    db = open_database()
+    with database_errors(db.url), _domain_errors(), db.transaction() as session:
+        set_covenant(session, number, covenant, actor=by.strip()[:64] or "cli")
+        document = covenants_document(session, number)
+    db.dispose()
+    _print_covenants(document, json_output)
+
+
+def ews_covenants_remove(
+    loan: LoanOption,
+    indicator: Annotated[
+        str, typer.Option("--indicator", help="The covenant's indicator.", show_default=False)
+    ],
+    by: Annotated[str, typer.Option("--by", help="Who removes it, for the log.")] = "cli",
+    json_output: JsonOption = False,
+) -> None:
+    """Remove a loan's covenant on one indicator (with none left, the defaults apply)."""
+    from tenor.risk.actions import covenants_document, remove_covenant
+
+    number = _loan_option(loan)
+    db = open_database()
+    with database_errors(db.url), _domain_errors(), db.transaction() as session:
+        remove_covenant(session, number, indicator.strip().lower(), actor=by.strip()[:64] or "cli")
+        document = covenants_document(session, number)
+    db.dispose()
+    _print_covenants(document, json_output)
+
+
+def ews_covenants_list(loan: LoanOption, json_output: JsonOption = False) -> None:
+    """The covenants a loan's statements are checked against (its own, or the defaults)."""
+    from tenor.risk.actions import covenants_document
+
+    number = _loan_option(loan)
+    db = open_database()
+    with database_errors(db.url), _domain_errors(), db.reading() as session:
+        document = covenants_document(session, number)
+    db.dispose()
+    _print_covenants(document, json_output)
+
+
+def _print_covenants(document: dict[str, Any], json_output: bool) -> None:
+    if json_output:
+        _print_json(document)
+        return
+    source = "its own" if document["source"] == "loan" else "the defaults"
+    typer.echo(f"loan {document['loan_id']}: {source}")
+    for item in document["covenants"]:
+        rule = (
+            f"at least {item['minimum']}"
+            if item["minimum"] is not None
+            else (f"at most {item['maximum']}")
+        )
+        typer.echo(f"  {item['indicator']:<18} {rule}  (warns within {item['headroom']})")
+
+
+def ews_tasks(
+    state: Annotated[str, typer.Option("--state", help="open, done or all.")] = "open",
+    loan: Annotated[str | None, typer.Option("--loan", help="Only this loan's tasks.")] = None,
+    lang: Annotated[str, typer.Option("--lang", help="zh-CN or en.")] = "en",
+    json_output: JsonOption = False,
+) -> None:
+    """Post-loan tasks the watchlist opened for relationship managers, earliest due first."""
+    from tenor.risk.actions import tasks
+
+    if state not in ("open", "done", "all"):
+        _fail(f"--state must be open, done or all, got {state!r}")
+    if lang not in ("zh-CN", "en"):
+        _fail(f"--lang must be zh-CN or en, got {lang!r}")
+    number = None if loan is None else _loan_option(loan)
+    db = open_database()
+    with database_errors(db.url), db.reading() as session:
+        found = tasks(session, state=None if state == "all" else state, loan_id=number)
+    db.dispose()
+    if json_output:
+        _print_json({"tasks": found})
+        return
+    for task in found:
+        flag = "OVERDUE " if task["overdue"] else ""
+        typer.echo(
+            f"#{task['id']} {task['state']:<4} due {task['due_date']} {flag}loan {task['loan_id']}"
+            f": {task['title'][lang]}"
+        )
+
+
+def ews_task_done(
+    task_id: Annotated[str, typer.Argument(help="The task's id.", metavar="ID")],
+    by: Annotated[str, typer.Option("--by", help="Who did the review.", show_default=False)],
+    note: Annotated[str | None, typer.Option("--note", help="What the review found.")] = None,
+    resolve: Annotated[
+        bool,
+        typer.Option("--resolve", help="Also close the watchlist entry (lifts its stage move)."),
+    ] = False,
+    json_output: JsonOption = False,
+) -> None:
+    """Complete a post-loan task."""
+    from tenor.risk.actions import complete_task
+
+    number = _positive("ID", task_id, 2**63 - 1)
+    who = by.strip()
+    if not who:
+        _fail("--by must name who did the review")
+    if note is not None and len(note) > 500:
+        _fail("--note must be at most 500 characters")
+    db = open_database()
+    with database_errors(db.url), _domain_errors(), db.transaction() as session:
+        document = complete_task(
+            session,
+            number,
+            actor=who[:64],
+            now=dt.datetime.now(dt.UTC),
+            note=note,
+            resolve=resolve,
+        )
+    db.dispose()
+    if json_output:
+        _print_json(document)
+        return
+    resolved = " and its watchlist entry closed" if resolve else ""
+    typer.echo(f"task {number} done by {who}{resolved}")
+
+
+# ---------------------------------------------------------------------------------------------
+# tenor risk profile
+
+
+BorrowerOption = Annotated[
+    str, typer.Option("--borrower", help="The borrower's id.", show_default=False)
+]
+
+
+def risk_profile_set(
+    file: Annotated[Path, typer.Argument(help="JSON object: characteristic -> value.")],
+    borrower: BorrowerOption,
+    dataset: Annotated[
+        str, typer.Option("--dataset", help="The shape of the profile.")
+    ] = "credit-data",
+    by: Annotated[str, typer.Option("--by", help="Who records it.")] = "cli",
+    json_output: JsonOption = False,
+) -> None:
+    """Record a borrower's application characteristics, which the champion scorecard reads."""
+    from tenor.risk.actions import profile_document, record_profile
+
+    number = _positive("--borrower", borrower, 2**63 - 1)
+    chosen = _dataset(dataset)
+    if not file.is_file():
+        _fail(f"no file at {file}")
+    try:
+        document = json.loads(file.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as error:
+        _fail(f"{file.name} is not JSON: {error}")
+    if not isinstance(document, dict):
+        _fail(f"{file.name} must hold one JSON object of characteristics")
+    db = open_database()
+    with database_errors(db.url), _domain_errors(), db.transaction() as session:
+        row = record_profile(
+            session,
+            number,
+            dataset=chosen.value,
+            characteristics=document,
+            actor=by.strip()[:64] or "cli",
+        )
+        recorded = profile_document(row)
+    db.dispose()
+    if json_output:
+        _print_json(recorded)
+        return
+    typer.echo(
+        f"borrower {number}: profile {recorded['id']} ({chosen.value}, "
+        f"{len(recorded['characteristics'])} characteristics)"
+    )
+
+
+def risk_profile_show(borrower: BorrowerOption, json_output: JsonOption = False) -> None:
+    """A borrower's profile in force and, when its PD model has a champion, the score."""
+    from tenor.risk.actions import latest_profile, profile_document
+    from tenor.risk.close import applicant_frame
+    from tenor.risk.registry import champion, score_frame
+    from tenor.store.journal import NotFoundError
+
+    number = _positive("--borrower", borrower, 2**63 - 1)
+    db = open_database()
+    with database_errors(db.url), _domain_errors(), db.reading() as session:
+        row = latest_profile(session, number)
+        document: dict[str, Any] = {"profile": profile_document(row), "score": None}
+        try:
+            model, card = champion(session, f"pd-{row.dataset}")
+        except NotFoundError:
+            model = None
+        if model is not None:
+            scored = score_frame(card, applicant_frame([row.characteristics], card.inputs))
+            document["score"] = {
+                "model": model.name,
+                "version": model.version,
+                "score": int(scored["score"].iat[0]),
+                "probability": round(float(scored["probability"].iat[0]), 6),
+                "reasons": scored["reasons"].iat[0],
+            }
+    db.dispose()
+    if json_output:
+        _print_json(document)
+        return
+    for name, value in document["profile"]["characteristics"].items():
+        typer.echo(f"  {name:<12} {value}")
+    score = document["score"]
+    if score is None:
+        typer.echo(f"no champion of pd-{document['profile']['dataset']}: not scored")
+        return
+    typer.echo(
+        f"score {score['score']} (PD {score['probability']:.2%}) by {score['model']} "
+        f"v{score['version']}; reasons: {'; '.join(score['reasons']) or '-'}"
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # tenor report ecl
 
@@ -416,7 +825,8 @@ def register(app: typer.Typer) -> None:
     """Add this module's commands to ``app``."""
     risk = typer.Typer(
         name="risk",
-        help="PD scorecards: evaluate, train, promote, score, monitor.",
+        help="PD scorecards (evaluate, train, promote, score, monitor), borrowers' profiles, "
+        "and propensity to pay.",
         no_args_is_help=True,
     )
     risk.command("evaluate")(risk_evaluate)
@@ -425,14 +835,34 @@ def register(app: typer.Typer) -> None:
     risk.command("models")(risk_models)
     risk.command("score")(risk_score)
     risk.command("monitor")(risk_monitor)
+    risk.command("evaluate-propensity")(risk_evaluate_propensity)
+    risk.command("train-propensity")(risk_train_propensity)
+    risk.command("propensity")(risk_propensity)
+    profile = typer.Typer(
+        name="profile",
+        help="Borrowers' application characteristics, which the champion scores.",
+        no_args_is_help=True,
+    )
+    profile.command("set")(risk_profile_set)
+    profile.command("show")(risk_profile_show)
+    risk.add_typer(profile)
     app.add_typer(risk)
     app.command("price")(price_command)
     ews = typer.Typer(
         name="ews",
-        help="Enterprise early warning: statements and the watchlist.",
+        help="Enterprise early warning: statements, covenants, the watchlist and its tasks.",
         no_args_is_help=True,
     )
     ews.command("ingest")(ews_ingest)
     ews.command("watchlist")(ews_watchlist)
+    ews.command("tasks")(ews_tasks)
+    ews.command("task-done")(ews_task_done)
+    covenants = typer.Typer(
+        name="covenants", help="Loans' financial covenants.", no_args_is_help=True
+    )
+    covenants.command("set")(ews_covenants_set)
+    covenants.command("list")(ews_covenants_list)
+    covenants.command("remove")(ews_covenants_remove)
+    ews.add_typer(covenants)
     app.add_typer(ews)
     reports.report.command("ecl")(report_ecl)

@@ -37,7 +37,7 @@ from tenor.notify.reminders import (
     contact_history,
     installment_paid,
 )
-from tenor.notify.tables import Notification
+from tenor.notify.tables import REQUESTED_KINDS, Notification
 from tenor.store.database import Database, is_postgres
 from tenor.store.models import Borrower, InstallmentRow, utc_now
 
@@ -54,14 +54,6 @@ BACKOFF: Final = wait_exponential(multiplier=30, min=30, max=3600)
 
 #: How long a notification whose channel is not configured waits before it is looked at again.
 NO_CHANNEL_WAIT: Final = dt.timedelta(minutes=10)
-
-#: A borrower's one-time sign-in code, written by the web console (``tenor.web.delivery``).
-SIGN_IN_CODE: Final = "sign-in-code"
-
-#: Messages the borrower asked for that very minute: the contact rules, which govern contact
-#: about a debt (quiet hours, opt-outs of reminders, caps), do not hold them; a code held
-#: until 8 a.m., or refused because texts about arrears were refused, could never be used.
-REQUESTED_KINDS: Final = frozenset({SIGN_IN_CODE})
 
 
 @dataclass

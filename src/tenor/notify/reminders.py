@@ -38,7 +38,7 @@ from tenor.core.money import Money
 from tenor.notify import timing
 from tenor.notify.policy import ReminderPolicy, Step, choose_policy, stored_policies
 from tenor.notify.render import ReminderFacts, render
-from tenor.notify.tables import Notification
+from tenor.notify.tables import REQUESTED_KINDS, Notification
 from tenor.store.models import Borrower, InstallmentRow, Loan, Product, utc_now
 
 log = logging.getLogger("tenor.notify")
@@ -146,6 +146,8 @@ def contact_history(
                 Notification.borrower_id.in_(ids[start : start + 500]),
                 Notification.state.in_(CONTACTED),
                 Notification.sent_at >= since,
+                # A code the borrower asked for is not a contact about a debt.
+                Notification.kind.not_in(REQUESTED_KINDS),
             )
         )
         for borrower_id, sent_at, channel, loan_id in rows:

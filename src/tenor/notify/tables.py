@@ -15,12 +15,20 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import BigInteger, Date, DateTime, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tenor.store.models import Base, BigId, utc_now
+
+#: A borrower's one-time sign-in code, written by the web console (``tenor.web.delivery``).
+SIGN_IN_CODE: Final = "sign-in-code"
+
+#: Messages the borrower asked for that very minute: the contact rules, which govern contact
+#: about a debt (quiet hours, opt-outs of reminders, caps), do not hold them; a code held
+#: until 8 a.m., or refused because texts about arrears were refused, could never be used.
+REQUESTED_KINDS: Final = frozenset({SIGN_IN_CODE})
 
 
 class Notification(Base):

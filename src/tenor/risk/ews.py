@@ -259,6 +259,43 @@ class Covenant:
         }
 
 
+#: The longest threshold text a stored covenant keeps.
+_THRESHOLD_LENGTH: Final = 32
+
+
+def _threshold(name: str, raw: str | None) -> Decimal | None:
+    if raw is None:
+        return None
+    text = raw.strip()
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise InvalidArgumentError(f"{name} must be a decimal number, got {raw!r}") from None
+    if not value.is_finite() or len(text) > _THRESHOLD_LENGTH or "e" in text.lower():
+        raise InvalidArgumentError(
+            f"{name} must be a plain decimal of at most {_THRESHOLD_LENGTH} characters"
+        )
+    return value
+
+
+def covenant_from_text(
+    indicator: str,
+    *,
+    minimum: str | None = None,
+    maximum: str | None = None,
+    headroom: str | None = None,
+) -> Covenant:
+    """A covenant from decimal texts (a command's options, a request's fields), validated:
+    a known indicator, exactly one of minimum and maximum, a headroom from 0 up to 1."""
+    low = _threshold("minimum", minimum)
+    high = _threshold("maximum", maximum)
+    room = _threshold("headroom", headroom)
+    if room is not None and not Decimal(0) <= room < Decimal(1):
+        raise InvalidArgumentError(f"headroom is a fraction from 0 up to 1, got {headroom}")
+    extra = {} if room is None else {"headroom": room}
+    return Covenant(indicator.strip().lower(), minimum=low, maximum=high, **extra)
+
+
 INDICATORS: Final = (
     "dscr",
     "interest_coverage",

@@ -39,7 +39,7 @@ PSI_ALERT: Final = 0.25
 _BAND: Final = 20
 _FLOOR: Final = 0.0001
 
-_LOADED: dict[str, Scorecard] = {}
+_LOADED: dict[str, Any] = {}
 
 
 def psi(expected: Sequence[float], actual: Sequence[float]) -> float:
@@ -209,19 +209,33 @@ def promote(session: Session, model_id: int, *, actor: str, now: dt.datetime) ->
     return row
 
 
-def champion(session: Session, name: str) -> tuple[RiskModel, Scorecard]:
-    """The champion of ``name`` and its scorecard (unpickled once per process and artifact)."""
+def champion_row(session: Session, name: str) -> RiskModel:
+    """The champion of model ``name``."""
     row = session.scalars(
         select(RiskModel).where(RiskModel.name == name, RiskModel.status == "champion")
     ).one_or_none()
     if row is None:
         raise NotFoundError(f"model {name} has no champion; train one and promote it")
-    card = _LOADED.get(row.artifact_sha256)
-    if card is None:
+    return row
+
+
+def load_artifact(row: RiskModel) -> Any:
+    """The fitted model a registry row holds (unpickled once per process and artifact)."""
+    model = _LOADED.get(row.artifact_sha256)
+    if model is None:
         if hashlib.sha256(row.artifact).hexdigest() != row.artifact_sha256:
             raise InvalidArgumentError(f"model {row.id}'s artifact does not match its hash")
-        card = pickle.loads(row.artifact)  # written by train() into our own database
-        _LOADED[row.artifact_sha256] = card
+        model = pickle.loads(row.artifact)  # written by Tenor's own training into its database
+        _LOADED[row.artifact_sha256] = model
+    return model
+
+
+def champion(session: Session, name: str) -> tuple[RiskModel, Scorecard]:
+    """The champion scorecard of ``name`` and its registry row."""
+    row = champion_row(session, name)
+    if row.kind != "scorecard":
+        raise InvalidArgumentError(f"model {name} is a {row.kind} model, not a scorecard")
+    card: Scorecard = load_artifact(row)
     return row, card
 
 

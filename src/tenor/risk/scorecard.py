@@ -198,7 +198,7 @@ class Scorecard:
         missing = [name for name in self.inputs if name not in frame.columns]
         if missing:
             raise ValueError(f"missing characteristics: {', '.join(missing)}")
-        derived = with_derived(frame[self.inputs])
+        derived = with_derived(self._typed(frame[self.inputs]))
         with quiet_libraries():
             indices = self.binning.transform(
                 derived, metric="indices", metric_missing="empirical", metric_special="empirical"
@@ -209,6 +209,20 @@ class Scorecard:
             # An unseen category (-1) is scored as a missing value: the last bin.
             out[name] = np.where(column < 0, len(self.bin_labels[name]) - 1, column)
         return pd.DataFrame(out, index=frame.index)
+
+    def _typed(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Numeric characteristics as numbers, whatever the rows came as.
+
+        One applicant with a missing income arrives as an object column of ``None``; the same
+        applicant among others as a float column with NaN. Both must fall in the same bin, so
+        that a borrower scores the same alone (the API) as in a frame (the daily close).
+        """
+        categorical = set(self.binning.categorical_variables or ())
+        typed = frame.copy()
+        for name in self.inputs:
+            if name not in categorical and not pd.api.types.is_numeric_dtype(typed[name]):
+                typed[name] = pd.to_numeric(typed[name], errors="coerce")
+        return typed
 
     def log_odds(self, frame: pd.DataFrame) -> np.ndarray:
         """The log odds of a bad outcome for each row of ``frame``."""

@@ -1,7 +1,11 @@
 """Risk tables: the model registry, recorded scores, statements, covenants and the watchlist.
 
-Migration ``risk1`` (branch ``risk``) creates them. Figures in statements are decimal strings
-in major units inside a JSON document, beside their currency, as products keep their rates.
+Migration ``risk1`` (branch ``risk``) creates the registry, scores, statements, covenants and
+the watchlist; ``risk2`` adds borrowers' risk profiles (the characteristics a PD scorecard
+reads), the post-loan tasks watchlist entries open, the close's daily risk summary, and each
+covenant's headroom (one covenant per loan and indicator). Figures in statements are decimal
+strings in major units inside a JSON document, beside their currency, as products keep their
+rates.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
@@ -88,15 +93,21 @@ class FinancialStatement(Base):
 
 
 class LoanCovenant(Base):
-    """A financial covenant on a loan: an indicator at least or at most a threshold."""
+    """A financial covenant on a loan: an indicator at least or at most a threshold.
+
+    ``headroom`` (a fraction) is how close to the threshold a value still holds but warns;
+    None (rows from before ``risk2``) is the default of :class:`tenor.risk.ews.Covenant`.
+    """
 
     __tablename__ = "risk_covenants"
+    __table_args__ = (UniqueConstraint("loan_id", "indicator", name="uq_risk_covenants_indicator"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     loan_id: Mapped[int] = mapped_column(ForeignKey("loans.id"), index=True)
     indicator: Mapped[str] = mapped_column(String(32))
     minimum: Mapped[str | None] = mapped_column(String(32))
     maximum: Mapped[str | None] = mapped_column(String(32))
+    headroom: Mapped[str | None] = mapped_column(String(32))
 
 
 class WatchlistEntry(Base):
@@ -120,3 +131,53 @@ class WatchlistEntry(Base):
     stage: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16), default="open")
     opened_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
+class PostLoanTask(Base):
+    """A post-loan task for the relationship manager, opened with a watchlist entry.
+
+    ``state`` is ``open`` until someone completes it (``done``); an open task past its
+    ``due_date`` is overdue (a reading, not a state, since it follows the business date).
+    """
+
+    __tablename__ = "risk_tasks"
+    __table_args__ = (Index("ix_risk_tasks_state_due", "state", "due_date"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    watchlist_id: Mapped[int] = mapped_column(ForeignKey("risk_watchlist.id"), unique=True)
+    borrower_id: Mapped[int] = mapped_column(ForeignKey("borrowers.id"), index=True)
+    loan_id: Mapped[int | None] = mapped_column(ForeignKey("loans.id"), index=True)
+    assignee: Mapped[str] = mapped_column(String(64))
+    #: What to do, in zh-CN and en.
+    title: Mapped[dict[str, Any]] = mapped_column(JSON)
+    opened_on: Mapped[dt.date] = mapped_column(Date)
+    due_date: Mapped[dt.date] = mapped_column(Date)
+    state: Mapped[str] = mapped_column(String(16))
+    completed_by: Mapped[str | None] = mapped_column(String(64))
+    completed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class RiskProfile(Base):
+    """A borrower's application characteristics, as a PD scorecard of ``dataset``'s shape reads
+    them. A borrower's newest row is the one in force; rows are only added."""
+
+    __tablename__ = "risk_profiles"
+    __table_args__ = (Index("ix_risk_profiles_borrower", "borrower_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    borrower_id: Mapped[int] = mapped_column(ForeignKey("borrowers.id"))
+    dataset: Mapped[str] = mapped_column(String(64))
+    characteristics: Mapped[dict[str, Any]] = mapped_column(JSON)
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
+class RiskCloseDay(Base):
+    """What the daily close of ``business_date`` did for risk, and the early-warning counts at
+    the end of that day (the daily summary reads them back)."""
+
+    __tablename__ = "risk_close_days"
+
+    business_date: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -5,7 +5,7 @@ outbox.
 ``notifications`` (kind ``sign-in-code``, channel ``sms``) in the same transaction as the code,
 so that a code is either stored and queued or neither. The outbox's dispatcher (``tenor notify
 dispatch``) sends it through the SMS channel like every other message; the contact rules do not
-hold it, since the borrower asked for it this minute (``tenor.notify.outbox.REQUESTED_KINDS``).
+hold it, since the borrower asked for it this minute (``tenor.notify.tables.REQUESTED_KINDS``).
 The code is in the message and nowhere else: the one log line names the borrower, the channel
 and the masked number, and the outbox's readers (the API, the loan page) never show a body.
 """
@@ -17,9 +17,8 @@ from typing import Protocol
 from sqlalchemy.orm import Session
 
 from tenor.api.logs import get_logger
-from tenor.notify.outbox import SIGN_IN_CODE
 from tenor.notify.policy import DEFAULT_POLICY
-from tenor.notify.tables import Notification
+from tenor.notify.tables import SIGN_IN_CODE, Notification
 from tenor.store.models import Borrower
 from tenor.store.reads import mask
 from tenor.web.accounts import IssuedCode

@@ -5,8 +5,10 @@ Each data set is a frame of applicant characteristics and a 0/1 array, 1 for a b
 
 from __future__ import annotations
 
+import csv
 import hashlib
 from enum import StrEnum
+from functools import cache
 from importlib.resources import files
 
 import numpy as np
@@ -33,6 +35,15 @@ def load(dataset: Dataset) -> tuple[pd.DataFrame, np.ndarray]:
         frame = pd.read_csv(handle)
     outcome = (frame.pop(target) == "bad").astype(np.int64).to_numpy()
     return frame, outcome
+
+
+@cache
+def characteristics_of(dataset: Dataset) -> tuple[str, ...]:
+    """The characteristics (columns but the outcome) of ``dataset``'s applicants, in order."""
+    name, target = _FILES[dataset]
+    with files(__package__).joinpath(name).open("r", encoding="utf-8") as handle:
+        header = next(csv.reader(handle))
+    return tuple(column for column in header if column != target)
 
 
 def data_hash(frame: pd.DataFrame, outcome: np.ndarray) -> str:
