@@ -13,7 +13,7 @@ from tenor.actions.relief import CHANNELS
 from tenor.api.routes.notify import State as NotificationState
 from tenor.core.collection import ActionKind, Arm, LegalStage, OutcomeCode, Preservation
 from tenor.core.restructure import Option
-from tenor.notify.outbox import SIGN_IN_CODE
+from tenor.notify.tables import SIGN_IN_CODE
 from tenor.store.codec import EVENT_KINDS
 from tenor.store.database import Database
 from tenor.store.models import Base
