@@ -522,7 +522,7 @@ ZH_CN: Final[dict[str, str]] = {
     "Expected value": "预期回收值",
     "propensity %(rate)s (%(source)s)": "还款倾向 %(rate)s（%(source)s）",
     "source:heuristic": "规则估算",
-    "source:model": "模型",
+    "model %(name)s": "模型 %(name)s",
     "Contact rules now": "当前联系规则",
     "Allowed now": "现在可以联系",
     "Not allowed now": "现在不可联系",
