@@ -104,7 +104,6 @@ class StrategyDocument(_Document):
         ExitCondition.HARDSHIP,
     ]
     costs: dict[ActionKind, Decimal] = {}
-    agency_after_days: Annotated[int, Field(ge=1, le=3650)] = 90
     segments: Annotated[list[SegmentDocument], Field(min_length=1)]
 
     @field_validator("contact_profile")
@@ -189,7 +188,6 @@ DEFAULT_STRATEGY: Final[dict[str, Any]] = {
         "visit": "60.00",
         "legal": "500.00",
     },
-    "agency_after_days": 90,
     "segments": [
         {
             # Large exposures (enterprise and project loans, in practice) are worked by
