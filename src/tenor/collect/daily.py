@@ -151,7 +151,11 @@ def run_collections(session: Session, day: dt.date) -> CollectionDay:
     delinquent = _delinquent(session, opening)
     cases = {
         case.loan_id: case
-        for case in session.scalars(select(CollectionCase).where(CollectionCase.status == "open"))
+        for case in session.scalars(
+            select(CollectionCase)
+            .where(CollectionCase.status == "open")
+            .order_by(CollectionCase.id)
+        )
     }
     for loan_id, case in list(cases.items()):
         if loan_id not in delinquent:
@@ -236,6 +240,8 @@ def _delinquent(session: Session, opening: dt.date) -> dict[int, Delinquent]:
         .join(Loan, Loan.id == LoanStateRow.loan_id)
         .join(Product, Product.id == Loan.product_id)
         .where(LoanStateRow.status == "active", LoanStateRow.days_past_due >= 1)
+        # Cases open in loan order, so every run numbers them the same.
+        .order_by(LoanStateRow.loan_id)
     ).all()
     if not rows:
         return {}
