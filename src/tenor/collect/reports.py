@@ -118,19 +118,35 @@ class _Group:
         }
 
 
-def _load(session: Session, day: dt.date) -> tuple[list[CollectionCase], dict[int, int]]:
+@dataclass(frozen=True, slots=True)
+class CaseBook:
+    """Every case and what was paid on its loan while it was open: what both reports read.
+
+    Load it once (:func:`load_cases`) for a page that shows both reports.
+    """
+
+    day: dt.date
+    cases: list[CollectionCase]
+    recovered: dict[int, int]
+
+
+def load_cases(session: Session, day: dt.date) -> CaseBook:
+    """Every case, and each case's money recovered, as of business date ``day``."""
     cases = list(session.scalars(select(CollectionCase).order_by(CollectionCase.id)))
     since: dict[int, dt.date] = {}
     for case in cases:
         start = case.opened_on - dt.timedelta(days=1)
         since[case.loan_id] = min(since.get(case.loan_id, start), start)
     payments = payments_between(session, since, day)
-    return cases, _recovered(cases, payments, day)
+    return CaseBook(day, cases, _recovered(cases, payments, day))
 
 
-def collections_report(session: Session, day: dt.date) -> dict[str, Any]:
-    """The collections report as of business date ``day``."""
-    cases, recovered = _load(session, day)
+def collections_report(
+    session: Session, day: dt.date, book: CaseBook | None = None
+) -> dict[str, Any]:
+    """The collections report as of business date ``day`` (from ``book`` when given)."""
+    book = book or load_cases(session, day)
+    cases, recovered = book.cases, book.recovered
     currency = cases[0].currency if cases else "CNY"
     by_arm: dict[tuple[str, str], _Group] = defaultdict(_Group)
     total = _Group()
@@ -269,11 +285,14 @@ def collector_productivity(
     ]
 
 
-def strategies_report(session: Session, day: dt.date) -> dict[str, Any]:
+def strategies_report(
+    session: Session, day: dt.date, book: CaseBook | None = None
+) -> dict[str, Any]:
     """Champion against challenger in every segment that has both: cure rate, roll rate,
     recovered per case and contact cost per case, each with a 95% confidence interval, and the
     difference in cure rate with its interval (normal approximation)."""
-    cases, recovered = _load(session, day)
+    book = book or load_cases(session, day)
+    cases, recovered = book.cases, book.recovered
     currency = cases[0].currency if cases else "CNY"
     groups: dict[str, dict[str, list[CollectionCase]]] = defaultdict(lambda: defaultdict(list))
     for case in cases:

@@ -17,7 +17,7 @@ from typing import Any, Final
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tenor.collect.reports import STAGES, collections_report, strategies_report
+from tenor.collect.reports import STAGES, collections_report, load_cases, strategies_report
 from tenor.collect.tables import CollectionCase
 from tenor.web.i18n import Formats
 from tenor.web.views import csv_text
@@ -303,7 +303,8 @@ def performance(session: Session, day: dt.date) -> Performance | None:
     """The collections section as of business date ``day``; None before any case opened."""
     if not session.scalar(select(func.count()).select_from(CollectionCase)):
         return None
-    report = collections_report(session, day)
+    book = load_cases(session, day)
+    report = collections_report(session, day, book)
     currency = str(report["currency"])
     stages = tuple(
         {
@@ -335,7 +336,7 @@ def performance(session: Session, day: dt.date) -> Performance | None:
             promised=promises["promised"],
             paid_against=promises["paid_against"],
         ),
-        arms=Arms(currency, _arm_rows(strategies_report(session, day))),
+        arms=Arms(currency, _arm_rows(strategies_report(session, day, book))),
         agencies=Agencies(
             currency,
             tuple(
