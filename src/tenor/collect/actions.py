@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -61,7 +62,7 @@ from tenor.core.contact import Channel, Refused
 from tenor.core.errors import DomainError, InvalidArgumentError
 from tenor.core.money import Money
 from tenor.store.database import Database
-from tenor.store.journal import NotFoundError, append_in, business_date
+from tenor.store.journal import Appended, NotFoundError, append_in, business_date
 from tenor.store.models import Borrower, LoanStateRow, utc_now
 
 #: How far ahead a promise to pay may be dated.
@@ -69,6 +70,9 @@ MAX_PROMISE_DAYS: Final = 60
 
 #: Where legal documents are stored, content-addressed; TENOR_DOCUMENTS overrides.
 DEFAULT_DOCUMENTS: Final = "tenor-documents"
+
+#: The finest commission rate: a millionth (a placement keeps its rate as text).
+RATE_PLACES: Final = Decimal("0.000001")
 
 #: Channels an outcome may be recorded for.
 OUTCOME_CHANNELS: Final = ("call", "visit", "sms", "email", "push")
@@ -154,6 +158,10 @@ def add_collector(db: Database, spec: CollectorSpec, *, actor: str) -> Collector
         raise InvalidArgumentError("working hours must satisfy 0 <= start < end <= 24")
     if not spec.languages:
         raise InvalidArgumentError("a collector speaks at least one language (zh-CN, en)")
+    try:
+        ZoneInfo(spec.time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidArgumentError(f"unknown time zone {spec.time_zone!r}") from None
     with db.transaction() as session:
         row = Collector(
             name=spec.name.strip(),
@@ -196,13 +204,22 @@ def add_agency(
         raise InvalidArgumentError("an agency needs at least one commission band")
     if recall_days < 1 or capacity < 1:
         raise InvalidArgumentError("recall days and capacity must be at least 1")
+    starts = [band.min_dpd for band in commission]
+    if len(set(starts)) != len(starts) or min(starts) < 1:
+        # Two bands from one day would leave a placement's rate undecided (the close refuses).
+        raise InvalidArgumentError("commission bands start on distinct days, from 1 day past due")
+    if any(band.rate != band.rate.quantize(RATE_PLACES) for band in commission):
+        raise InvalidArgumentError("a commission rate has at most 6 decimal places")
     with db.transaction() as session:
         if session.scalar(select(Agency.id).where(Agency.name == name.strip())) is not None:
             raise InvalidArgumentError(f"an agency called {name.strip()!r} exists already")
         row = Agency(
             name=name.strip(),
             commission=[
-                {"min_dpd": band.min_dpd, "rate": str(band.rate)}
+                {
+                    "min_dpd": band.min_dpd,
+                    "rate": f"{band.rate.quantize(RATE_PLACES).normalize():f}",
+                }
                 for band in sorted(commission, key=lambda b: b.min_dpd)
             ],
             recall_days=recall_days,
@@ -282,6 +299,9 @@ def record_outcome(
         case = _open_case(session, case_id)
         if request.agency_id is not None and case.agency_id != request.agency_id:
             raise NotFoundError(f"collection case {case_id} does not exist")
+        collector_id = request.collector_id
+        if collector_id is not None and session.get(Collector, collector_id) is None:
+            raise NotFoundError(f"collector {request.collector_id} does not exist")
         today = business_date(session)
         borrower = session.get(Borrower, case.borrower_id)
         assert borrower is not None
@@ -837,8 +857,10 @@ def write_off(db: Database, case_id: int, *, actor: str) -> str:
 
 def recover(
     db: Database, loan_id: int, amount: Decimal, *, idempotency_key: str | None, actor: str
-) -> str:
-    """Record money recovered on a written-off loan, through the journal (once per key)."""
+) -> Appended:
+    """Record money recovered on a written-off loan, through the journal. The same key with the
+    same amount again returns the first recovery (``replayed``); with another amount, it raises
+    :class:`~tenor.store.journal.IdempotencyConflictError`."""
     with db.reading() as session:
         state = session.get(LoanStateRow, loan_id)
         if state is None:
@@ -849,7 +871,12 @@ def recover(
     money = Money.of(amount, state.currency)
     if not money.is_positive:
         raise InvalidArgumentError("a recovery must be a positive amount")
-    appended = loan_actions.recover(
-        db, loan_id, amount=money, value_date=day, idempotency_key=idempotency_key, actor=actor
+    return loan_actions.recover(
+        db,
+        loan_id,
+        amount=money,
+        value_date=day,
+        idempotency_key=idempotency_key,
+        request={"operation": "recovery", "amount": money.format(), "currency": money.currency},
+        actor=actor,
     )
-    return appended.event_id

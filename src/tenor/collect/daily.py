@@ -81,8 +81,9 @@ from tenor.relief.tables import CreditScore, ReliefOffer
 from tenor.relief.workflow import open_relief
 from tenor.store.models import Borrower, InstallmentRow, Loan, LoanStateRow, Product
 
-#: Flags after which a case follows no path: nobody is asked to pay through collections.
-STOPPED: Final = frozenset({"deceased", "bankruptcy"})
+#: Flags after which a case follows no path: nobody is asked to pay through collections (an
+#: upheld dispute waits for the ledger's correction, which cures or closes the case).
+STOPPED: Final = frozenset({"deceased", "bankruptcy", "dispute_upheld"})
 
 #: How long a hardship outcome pauses a case when no relief is opened for it.
 HARDSHIP_PAUSE_DAYS: Final = 14
@@ -147,7 +148,7 @@ def run_collections(session: Session, day: dt.date) -> CollectionDay:
     document, version = strategy_in_force(session)
     strategy = document.strategy(version)
     result = CollectionDay()
-    _judge_promises(session, document, day, result)
+    _judge_promises(session, document, strategy, day, result)
     delinquent = _delinquent(session, opening)
     cases = {
         case.loan_id: case
@@ -178,7 +179,11 @@ def run_collections(session: Session, day: dt.date) -> CollectionDay:
 
 
 def _judge_promises(
-    session: Session, document: StrategyDocument, day: dt.date, result: CollectionDay
+    session: Session,
+    document: StrategyDocument,
+    strategy: Strategy,
+    day: dt.date,
+    result: CollectionDay,
 ) -> None:
     rules = document.promise_rules()
     pending = list(
@@ -228,7 +233,45 @@ def _judge_promises(
             case = session.get(CollectionCase, promise.case_id)
             if case is not None and "broken_promise" not in case.flags:
                 case.flags = [*case.flags, "broken_promise"]
+            if case is not None:
+                _follow_up(session, strategy, case, day + dt.timedelta(days=1))
     _close_actions(session, actions)
+
+
+#: The step number of a call the close adds outside the path (after a broken promise).
+FOLLOW_UP_STEP: Final = -1
+
+
+def _follow_up(session: Session, strategy: Strategy, case: CollectionCase, day: dt.date) -> None:
+    """A call task on a case whose promise broke, so that the case is in its collector's queue
+    (at the top: a broken promise) on ``day``, not only when the path's next call falls due."""
+    if case.status != "open" or case.agency_id is not None or set(case.flags) & STOPPED:
+        return
+    waiting = session.scalar(
+        select(CaseAction.id).where(
+            CaseAction.case_id == case.id,
+            CaseAction.state == "task",
+            CaseAction.kind == ActionKind.CALL.value,
+        )
+    )
+    if waiting is not None:
+        return
+    cost = strategy.cost(ActionKind.CALL)
+    session.add(
+        CaseAction(
+            case_id=case.id,
+            business_date=day,
+            segment=case.segment,
+            arm=case.arm,
+            step=FOLLOW_UP_STEP,
+            kind=ActionKind.CALL.value,
+            state="task",
+            detail={"reason": "broken_promise"},
+            cost_minor=cost,
+            collector_id=case.collector_id,
+        )
+    )
+    case.contact_cost_minor += cost
 
 
 # --- the delinquent book ----------------------------------------------------------------------
@@ -616,6 +659,16 @@ def _take_step(
     elif kind.is_task:
         action.state = "task"
         action.collector_id = case.collector_id
+        # The path's next call replaces a call not made: a case is in a queue once.
+        for earlier in session.scalars(
+            select(CaseAction).where(
+                CaseAction.case_id == case.id,
+                CaseAction.state == "task",
+                CaseAction.kind == kind.value,
+            )
+        ):
+            earlier.state = "cancelled"
+            earlier.detail = {**earlier.detail, "superseded_on": opening.isoformat()}
     elif kind is ActionKind.AGENCY:
         _place(session, case, loan, action, opening)
     elif kind is ActionKind.LEGAL:
@@ -647,6 +700,9 @@ def _place(
             select(Agency).where(Agency.active.is_(True)).order_by(Agency.id)
         )
         if open_counts.get(agency.id, 0) < agency.capacity
+        # An agency whose commission starts later than the case's days past due has no rate
+        # for it.
+        and min(int(band["min_dpd"]) for band in agency.commission) <= loan.facts.days_past_due
     ]
     if not agencies:
         action.state = "skipped"

@@ -1,6 +1,7 @@
 """Reads of collections: a collector's work queue, an agency's cases, a case with its history.
 
-A queue holds the collector's open call and visit tasks, ordered by
+A queue holds the collector's open call and visit tasks on cases that are neither placed with
+an agency nor paused (a promise, a dispute, hardship), ordered by
 :func:`tenor.core.collection.queue_order`: the cases the contact rules allow to be contacted
 at that instant first, then cases with a broken promise, then expected value, balance x
 propensity to pay - the action's cost. Propensity comes from the promoted propensity model when
@@ -167,7 +168,14 @@ def collector_queue(
     rows = session.execute(
         select(CaseAction, CollectionCase)
         .join(CollectionCase, CollectionCase.id == CaseAction.case_id)
-        .where(CaseAction.state == "task", CollectionCase.status == "open")
+        .where(
+            CaseAction.state == "task",
+            CollectionCase.status == "open",
+            # An agency works its placed cases; a paused case (a promise, a dispute, hardship)
+            # is not called until the close resumes it.
+            CollectionCase.agency_id.is_(None),
+            CollectionCase.paused.is_(None),
+        )
         .order_by(CaseAction.id)
     ).all()
     mine = [

@@ -41,6 +41,7 @@ from tenor.core.collection import (
     TreatmentStep,
 )
 from tenor.core.contact import PROFILES
+from tenor.core.errors import DomainError
 from tenor.core.money import Money
 
 #: What a strategy's action costs are expressed in when it gives them in major units.
@@ -103,7 +104,7 @@ class StrategyDocument(_Document):
         ExitCondition.DISPUTE,
         ExitCondition.HARDSHIP,
     ]
-    costs: dict[ActionKind, Decimal] = {}
+    costs: dict[ActionKind, Annotated[Decimal, Field(ge=0, le=1_000_000)]] = {}
     segments: Annotated[list[SegmentDocument], Field(min_length=1)]
 
     @field_validator("contact_profile")
@@ -118,6 +119,12 @@ class StrategyDocument(_Document):
         names = [segment.name for segment in self.segments]
         if len(set(names)) != len(names):
             raise ValueError("segment names must be unique")
+        # What the core refuses (a cost or a balance finer than a cent, inverted score bands)
+        # is refused here, when the document is saved, and not by the close that reads it.
+        try:
+            self.strategy(0)
+        except DomainError as error:
+            raise ValueError(error.message) from None
         return self
 
     def strategy(self, version: int) -> Strategy:

@@ -523,7 +523,7 @@ def recover_command(
     value = _decimal("--amount", amount)
     who = _actor(actor)
     with _opened() as db, domain_errors():
-        event = recover(db, loan, value, idempotency_key=key, actor=who)
+        event = recover(db, loan, value, idempotency_key=key, actor=who).event_id
     typer.echo(f"loan {loan}: {value} recovered (event {event})")
 
 
