@@ -126,6 +126,8 @@ class LoanFilter:
     max_dpd: int | None = None
     product_id: int | None = None
     borrower_id: int | None = None
+    #: Only the loans whose ids this selects (a key's scope, such as an agency's placements).
+    within: Select[int] | None = None
 
 
 _Statement = TypeVar("_Statement", bound="Select[*tuple[Any, ...]]")
@@ -144,6 +146,8 @@ def _filtered(statement: _Statement, filters: LoanFilter) -> _Statement:
         statement = statement.where(Loan.product_id == filters.product_id)
     if filters.borrower_id is not None:
         statement = statement.where(Loan.borrower_id == filters.borrower_id)
+    if filters.within is not None:
+        statement = statement.where(Loan.id.in_(filters.within))
     return statement
 
 

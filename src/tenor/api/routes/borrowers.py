@@ -10,7 +10,7 @@ from tenor.actions import borrowers
 from tenor.api.auth import database, require
 from tenor.api.parsing import parse_money
 from tenor.api.problems import problem_responses
-from tenor.api.queries import check_borrower_in_scope, list_borrowers
+from tenor.api.queries import check_borrower_in_scope, list_borrowers, scoped_borrowers
 from tenor.api.roles import Permission, Principal, Role, borrower_view
 from tenor.api.schemas import (
     MAX_ID,
@@ -36,8 +36,8 @@ BorrowerId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 def _load(db: Database, who: Principal, borrower_id: int) -> dict[str, Any]:
-    check_borrower_in_scope(who, borrower_id)
     with db.reading() as session:
+        check_borrower_in_scope(session, who, borrower_id)
         borrower = session.get(Borrower, borrower_id)
         if borrower is None:
             raise NotFoundError(f"borrower {borrower_id} does not exist")
@@ -112,8 +112,6 @@ def get_borrowers(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict[str, Any]:
     """Borrowers in the caller's scope, by id: a page and the total that match."""
-    if who.role is Role.AGENCY:
-        return {"items": [], "total": 0, "offset": offset, "limit": limit}
     with db.reading() as session:
         rows, total = list_borrowers(
             session,
@@ -122,6 +120,7 @@ def get_borrowers(
             only_id=who.borrower_id if who.role is Role.BORROWER else None,
             offset=offset,
             limit=limit,
+            within=scoped_borrowers(who),
         )
         items = [borrower_view(row, who) for row in rows]
     return {"items": items, "total": total, "offset": offset, "limit": limit}
@@ -140,8 +139,8 @@ def update_contact_preferences(
     who: Annotated[Principal, Depends(require(Permission.UPDATE_CONTACTS))],
 ) -> dict[str, Any]:
     """Phones, email, time zone, locale, channels, consents and opt-outs; omitted fields stay."""
-    check_borrower_in_scope(who, borrower_id)
     with db.transaction() as session:
+        check_borrower_in_scope(session, who, borrower_id)
         borrower = borrowers.update_contact_preferences(
             session,
             borrower_id,

@@ -18,7 +18,7 @@ from tenor.actions import loans
 from tenor.api.auth import database, require
 from tenor.api.parsing import parse_milestones, parse_money, parse_percent
 from tenor.api.problems import problem_responses
-from tenor.api.queries import check_loan_in_scope
+from tenor.api.queries import check_loan_in_scope, scoped_loans
 from tenor.api.roles import Permission, Principal, Role
 from tenor.api.schemas import (
     MAX_ID,
@@ -239,8 +239,6 @@ def get_loans(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict[str, Any]:
     """Loans in the caller's scope matching every filter given, by id, with the total."""
-    if who.role is Role.AGENCY:
-        return {"items": [], "total": 0, "offset": offset, "limit": limit}
     filters = LoanFilter(
         status=status,
         bucket=bucket,
@@ -248,6 +246,7 @@ def get_loans(
         max_dpd=max_dpd,
         product_id=product_id,
         borrower_id=who.borrower_id if who.role is Role.BORROWER else None,
+        within=scoped_loans(who),
     )
     with db.reading() as session:
         items, total = list_loans(session, filters, offset=offset, limit=limit)

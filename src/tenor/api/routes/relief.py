@@ -455,8 +455,8 @@ def approve_relief_offer(offer_id: Id, db: Db, who: Approver) -> dict[str, Any]:
 )
 def post_credit_score(borrower_id: Id, body: CreditScoreIn, db: Db, who: Scorer) -> dict[str, Any]:
     """A score from a bureau or a model (the risk capability records its champion's here)."""
-    check_borrower_in_scope(who, borrower_id)
     with db.transaction() as session:
+        check_borrower_in_scope(session, who, borrower_id)
         row = relief.record_credit_score(
             session,
             borrower_id=borrower_id,

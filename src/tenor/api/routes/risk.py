@@ -313,8 +313,8 @@ def put_profile(borrower_id: Id, body: ProfileIn, db: Db, who: Writer) -> dict[s
     newest is in force (earlier ones are kept)."""
     from tenor.risk.actions import profile_document, record_profile  # noqa: PLC0415
 
-    check_borrower_in_scope(who, borrower_id)
     with db.transaction() as session:
+        check_borrower_in_scope(session, who, borrower_id)
         row = record_profile(
             session,
             borrower_id,
@@ -325,12 +325,13 @@ def put_profile(borrower_id: Id, body: ProfileIn, db: Db, who: Writer) -> dict[s
         return profile_document(row)
 
 
-def _borrower_score(db: Database, borrower_id: int) -> dict[str, Any]:
+def _borrower_score(db: Database, who: Principal, borrower_id: int) -> dict[str, Any]:
     from tenor.risk.actions import latest_profile  # noqa: PLC0415
     from tenor.risk.close import applicant_frame  # noqa: PLC0415
     from tenor.risk.registry import champion, score_frame  # noqa: PLC0415
 
     with db.reading() as session:
+        check_borrower_in_scope(session, who, borrower_id)
         profile = latest_profile(session, borrower_id)
         row, card = champion(session, f"pd-{profile.dataset}")
         name, version, model_id = row.name, row.version, row.id
@@ -359,5 +360,4 @@ def _borrower_score(db: Database, borrower_id: int) -> dict[str, Any]:
 async def get_borrower_score(borrower_id: Id, db: Db, who: Scorer) -> dict[str, Any]:
     """The borrower's profile in force scored by the champion of ``pd-<dataset>``, as the
     daily close scores it (404 without a profile or a champion)."""
-    check_borrower_in_scope(who, borrower_id)
-    return await run_in_threadpool(_borrower_score, db, borrower_id)
+    return await run_in_threadpool(_borrower_score, db, who, borrower_id)

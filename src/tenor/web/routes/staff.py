@@ -5,7 +5,7 @@ role may see them.
 
 Every page reads through the same documents as the API (:mod:`tenor.store.reads`) and the
 same rules of scope and masking (:mod:`tenor.api.roles`): a collector sees phone numbers and
-not national IDs, an auditor neither, an agency only what is placed with it (nothing yet).
+not national IDs, an auditor neither, an agency only what is placed with it.
 """
 
 from __future__ import annotations
@@ -16,8 +16,14 @@ from typing import Annotated, Any, Final
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from tenor.api.queries import check_borrower_in_scope, check_loan_in_scope, list_borrowers
-from tenor.api.roles import Permission, Role, borrower_view
+from tenor.api.queries import (
+    check_borrower_in_scope,
+    check_loan_in_scope,
+    list_borrowers,
+    scoped_borrowers,
+    scoped_loans,
+)
+from tenor.api.roles import Permission, borrower_view
 from tenor.audit.receipts import build_receipt
 from tenor.core.errors import InvalidArgumentError
 from tenor.store.journal import NotFoundError, business_date
@@ -172,17 +178,14 @@ def loans_page(
     if bucket and bucket not in BUCKET_ORDER:
         raise InvalidArgumentError(f"unknown bucket {bucket!r}")
     filters = LoanFilter(
-        status=status or None, bucket=bucket or None, min_dpd=int(min_dpd) if min_dpd else None
+        status=status or None,
+        bucket=bucket or None,
+        min_dpd=int(min_dpd) if min_dpd else None,
+        within=scoped_loans(viewer.principal()),
     )
-    items: list[dict[str, Any]] = []
-    total = 0
-    names: dict[int, str] = {}
-    if viewer.role is not Role.AGENCY:
-        with database(request).reading() as session:
-            items, total = list_loans(
-                session, filters, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE
-            )
-            names = borrower_names(session, {item["borrower_id"] for item in items})
+    with database(request).reading() as session:
+        items, total = list_loans(session, filters, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+        names = borrower_names(session, {item["borrower_id"] for item in items})
     context = {
         "items": items,
         "total": total,
@@ -263,19 +266,17 @@ def borrowers_page(
 ) -> HTMLResponse:
     """Borrowers in the viewer's scope, by id, whose name contains ``name``."""
     require(viewer, Permission.READ_BORROWERS)
-    rows: list[dict[str, Any]] = []
-    total = 0
-    if viewer.role is not Role.AGENCY:
-        with database(request).reading() as session:
-            found, total = list_borrowers(
-                session,
-                kind=None,
-                name=name or None,
-                only_id=None,
-                offset=(page - 1) * PAGE_SIZE,
-                limit=PAGE_SIZE,
-            )
-            rows = [borrower_view(row, viewer.principal()) for row in found]
+    with database(request).reading() as session:
+        found, total = list_borrowers(
+            session,
+            kind=None,
+            name=name or None,
+            only_id=None,
+            offset=(page - 1) * PAGE_SIZE,
+            limit=PAGE_SIZE,
+            within=scoped_borrowers(viewer.principal()),
+        )
+        rows = [borrower_view(row, viewer.principal()) for row in found]
     return render(
         request,
         "borrowers.html",
@@ -293,13 +294,16 @@ def borrowers_page(
 def borrower_page(request: Request, viewer: Staff, borrower_id: Id) -> HTMLResponse:
     """A borrower, masked as the viewer's role requires, and their loans."""
     require(viewer, Permission.READ_BORROWERS)
-    check_borrower_in_scope(viewer.principal(), borrower_id)
     with database(request).reading() as session:
+        check_borrower_in_scope(session, viewer.principal(), borrower_id)
         borrower = session.get(Borrower, borrower_id)
         if borrower is None:
             raise NotFoundError(f"borrower {borrower_id} does not exist")
         person = borrower_view(borrower, viewer.principal())
         loans: list[dict[str, Any]] = []
         if viewer.may(Permission.READ_LOANS):
-            loans, _ = list_loans(session, LoanFilter(borrower_id=borrower_id), limit=500)
+            scope = scoped_loans(viewer.principal())
+            loans, _ = list_loans(
+                session, LoanFilter(borrower_id=borrower_id, within=scope), limit=500
+            )
     return render(request, "borrower.html", {"borrower": person, "loans": loans})
