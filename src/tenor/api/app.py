@@ -21,7 +21,16 @@ from tenor.api.logs import configure_logging
 from tenor.api.middleware import Metrics, RequestMiddleware
 from tenor.api.openapi import install_openapi
 from tenor.api.problems import install_problem_handlers
-from tenor.api.routes import audit, borrowers, loans, notify, products, relief, risk
+from tenor.api.routes import (
+    audit,
+    borrowers,
+    collections,
+    loans,
+    notify,
+    products,
+    relief,
+    risk,
+)
 from tenor.store.database import Database
 from tenor.web.app import create_web_app
 
@@ -78,7 +87,7 @@ def create_app(db: Database | None = None) -> FastAPI:
     app.state.metrics = metrics
     app.add_middleware(RequestMiddleware, metrics=metrics)
     install_problem_handlers(app)
-    for module in (borrowers, products, loans, relief, audit, notify, risk):
+    for module in (borrowers, products, loans, relief, collections, audit, notify, risk):
         app.include_router(module.router)
     app.add_route("/metrics", metrics.endpoint, methods=["GET"], include_in_schema=False)
     app.mount("/web", create_web_app(database))

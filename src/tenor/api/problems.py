@@ -6,8 +6,11 @@ does not validate, ``errors`` (where and what). Clients branch on ``code``, neve
 
 - A :class:`~tenor.core.errors.DomainError` answers with its own ``code``: 404 for
   ``not_found``; 409 for ``idempotency_conflict``, ``loan_not_active`` and ``concurrent_update``
-  (retry it), and for ``task_not_open`` (a post-loan task completed before); 401
-  ``unauthorized``; 403 ``forbidden``; 422 for every other domain refusal
+  (retry it); for ``task_not_open`` (a post-loan task completed before); and for what the
+  state of a collection or legal case refuses: ``case_closed``, ``contact_refused`` (the
+  contact rules forbid the contact now) and ``invalid_transition`` (a legal case's stage or
+  asset preservation cannot move so); 413 ``document_too_large``; 401 ``unauthorized``; 403
+  ``forbidden``; 422 for every other domain refusal
   (``currency_mismatch``, ``amount_not_positive``, ``amount_too_precise``, ``amount_too_large``,
   ``invalid_value_date``, ``invalid_event``, ``invalid_argument``, ...).
 - A request that does not validate answers 422 ``validation_error``, or the more precise
@@ -91,6 +94,10 @@ STATUS_BY_CODE: Final[dict[str, int]] = {
     "receipt_not_ready": 409,
     "log_mismatch": 409,
     "task_not_open": 409,
+    "case_closed": 409,
+    "contact_refused": 409,
+    "invalid_transition": 409,
+    "document_too_large": 413,
 }
 
 #: Validation error types raised by Tenor's own field validators, which become the code.

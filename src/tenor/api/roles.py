@@ -25,6 +25,13 @@ notifications:read        yes    yes   yes        -       yes      -
 risk:read                 yes    yes   yes        -       yes      -
 risk:score                yes    yes   -          -       -        -
 risk:write                yes    yes   -          -       -        -
+collections:read          yes    yes   yes        scope   yes      -
+collections:work          yes    -     yes        scope   -        -
+collections:manage        yes    -     -          -       -        -
+collections:strategy      yes    yes   -          -       -        -
+collections:report        yes    yes   -          -       yes      -
+legal:read                yes    yes   yes        -       yes      -
+legal:write               yes    -     -          -       -        -
 ========================  =====  ====  =========  ======  =======  ========
 
 - ``borrowers:contact`` is ``PATCH /v1/borrowers/{id}/contact-preferences``: a collector records
@@ -43,15 +50,28 @@ risk:write                yes    yes   -          -       -        -
 - ``risk:read`` is the early-warning watchlist, its post-loan tasks and loans' covenants;
   ``risk:score`` is scoring applicants and borrowers by a model's champion; ``risk:write`` is
   setting covenants, completing post-loan tasks and recording borrowers' risk profiles.
-- risk officers read the whole book and maintain products; auditors read everything and never
-  write (every write answers 403).
+- ``collections:*`` is collections (``tenor.api.routes.collections``): ``read`` is collection
+  cases, collectors' queues, strategies, collectors, agencies and agency statements; ``work``
+  is recording a contact's outcome (a promise to pay, a dispute...) on a case; ``manage`` is
+  resolving disputes, placing cases with agencies and recalling them, writing loans off, and
+  registering collectors and agencies; ``strategy`` is saving a new version of the collection
+  strategy; ``report`` is the collections and champion/challenger reports. ``legal:read`` and
+  ``legal:write`` are legal recovery cases: reading them, and opening them, moving their stage
+  and asset preservation, recording costs and attaching documents. Money recovered on a
+  written-off loan (``POST /v1/loans/{id}/recoveries``) is recorded as a repayment is, with
+  ``loans:repay``.
+- risk officers read the whole book, maintain products and collection strategies and read the
+  reports; auditors read everything and never write (every write answers 403).
 
 A missing permission answers 403 ``forbidden``. Rows outside a key's scope answer 404
 ``not_found``, exactly as rows that do not exist, so that a key cannot probe for ids:
 
 - a borrower's key sees its borrower and that borrower's loans, nothing else;
-- an agency's key sees the loans placed with its agency and their borrowers. Placements do not
-  exist yet, so today an agency sees no loan and no borrower: lists are empty, ids are 404.
+- an agency's key sees the collection cases placed with its agency now (an open placement),
+  their loans and their borrowers, and its own agency and statement; lists hold only those, and
+  any other id is 404 (a recalled case included). The whole-book reads of collections (queues,
+  strategies, collectors) answer an agency 403, and an agency records outcomes only on its
+  placed cases, under its own name.
 
 Personal data: national ID numbers are shown to admins and to the borrower themself, masked
 (``110***********1234``) for everyone else; phone numbers (the borrower's and their contacts')
@@ -103,6 +123,13 @@ class Permission(StrEnum):
     READ_RISK = "risk:read"
     SCORE_RISK = "risk:score"
     WRITE_RISK = "risk:write"
+    READ_COLLECTIONS = "collections:read"
+    WORK_COLLECTIONS = "collections:work"
+    MANAGE_COLLECTIONS = "collections:manage"
+    WRITE_STRATEGIES = "collections:strategy"
+    READ_COLLECTION_REPORTS = "collections:report"
+    READ_LEGAL = "legal:read"
+    WRITE_LEGAL = "legal:write"
 
 
 P = Permission
@@ -124,6 +151,10 @@ PERMISSIONS: Final[dict[Role, frozenset[Permission]]] = {
             P.READ_RISK,
             P.SCORE_RISK,
             P.WRITE_RISK,
+            P.READ_COLLECTIONS,
+            P.WRITE_STRATEGIES,
+            P.READ_COLLECTION_REPORTS,
+            P.READ_LEGAL,
         }
     ),
     Role.COLLECTOR: frozenset(
@@ -139,10 +170,21 @@ PERMISSIONS: Final[dict[Role, frozenset[Permission]]] = {
             P.READ_AUDIT,
             P.READ_NOTIFICATIONS,
             P.READ_RISK,
+            P.READ_COLLECTIONS,
+            P.WORK_COLLECTIONS,
+            P.READ_LEGAL,
         }
     ),
     Role.AGENCY: frozenset(
-        {P.READ_BORROWERS, P.UPDATE_CONTACTS, P.READ_LOANS, P.POST_REPAYMENTS, P.READ_AUDIT}
+        {
+            P.READ_BORROWERS,
+            P.UPDATE_CONTACTS,
+            P.READ_LOANS,
+            P.POST_REPAYMENTS,
+            P.READ_AUDIT,
+            P.READ_COLLECTIONS,
+            P.WORK_COLLECTIONS,
+        }
     ),
     Role.AUDITOR: frozenset(
         {
@@ -152,6 +194,9 @@ PERMISSIONS: Final[dict[Role, frozenset[Permission]]] = {
             P.READ_AUDIT,
             P.READ_NOTIFICATIONS,
             P.READ_RISK,
+            P.READ_COLLECTIONS,
+            P.READ_COLLECTION_REPORTS,
+            P.READ_LEGAL,
         }
     ),
     Role.BORROWER: frozenset(
@@ -188,14 +233,9 @@ class Principal:
 
     @property
     def sees_everything(self) -> bool:
-        """Whether every borrower and loan is in scope (all staff roles but agencies)."""
+        """Whether every borrower and loan is in scope (all staff roles but agencies); the
+        others' scope is :mod:`tenor.api.queries`' to check, from the placements."""
         return self.role not in (Role.BORROWER, Role.AGENCY)
-
-    def sees_borrower(self, borrower_id: int) -> bool:
-        """Whether borrower ``borrower_id`` is in scope (placements do not exist yet)."""
-        if self.role is Role.BORROWER:
-            return borrower_id == self.borrower_id
-        return self.role is not Role.AGENCY
 
 
 def borrower_view(borrower: Borrower, principal: Principal) -> dict[str, Any]:
