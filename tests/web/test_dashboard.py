@@ -12,6 +12,7 @@ import io
 import json
 import re
 from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -88,7 +89,7 @@ def _expected_vintage(web: Web) -> dict[tuple[str, str], tuple[int, int]]:
     }
 
 
-def _group(pairs: list[Any]) -> dict[int, list[dt.date]]:
+def _group(pairs: Sequence[Any]) -> dict[int, list[dt.date]]:
     grouped: dict[int, list[dt.date]] = {}
     for key, value in pairs:
         grouped.setdefault(int(key), []).append(value)

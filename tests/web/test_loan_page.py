@@ -21,7 +21,7 @@ from tenor.audit.log import sign_tree_head
 from tenor.audit.receipts import check_receipt
 from tenor.bureau.records import add_comment, open_dispute
 from tenor.notify.outbox import dispatch_once
-from tenor.notify.policy import DEFAULT_POLICY, Step
+from tenor.notify.policy import DEFAULT_POLICY, ReminderChannel, Step
 from tenor.notify.reminders import ReminderDue, schedule_reminders
 from tenor.notify.tables import Notification
 from tenor.store.models import Borrower, JournalEntry
@@ -34,7 +34,14 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 DUE = dt.date(2026, 3, 15)
 
 
-def _remind(web: Web, book: Book, day: dt.date, offset: int, hour: int, channels: tuple[str, ...]):
+def _remind(
+    web: Web,
+    book: Book,
+    day: dt.date,
+    offset: int,
+    hour: int,
+    channels: tuple[ReminderChannel, ...],
+) -> None:
     policy = DEFAULT_POLICY.model_copy(
         update={
             "version": 2,
