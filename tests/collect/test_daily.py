@@ -34,6 +34,7 @@ from tenor.core.collection import (
 )
 from tenor.core.errors import InvalidArgumentError
 from tenor.core.money import Money
+from tenor.notify.tables import Notification
 from tenor.relief.tables import ReliefOffer
 from tenor.store.database import Database
 from tenor.store.journal import set_business_date
@@ -500,3 +501,25 @@ def test_open_relief_pauses_the_case_and_collection_resumes_when_the_offer_lapse
     assert resumed.paused is None
     close_book(db, through=last_open_day + dt.timedelta(days=2))
     assert len(_actions(db, case.id)) > 1
+
+
+def test_a_pending_promise_or_an_open_dispute_stops_the_overdue_reminders(db: Database) -> None:
+    loan_id, _ = past_due(db)
+    case = _case(db, loan_id)
+
+    def reminder_offsets() -> set[int]:
+        with db.reading() as session:
+            return set(
+                session.scalars(
+                    select(Notification.offset_days).where(
+                        Notification.loan_id == loan_id, Notification.kind == "reminder"
+                    )
+                )
+            )
+
+    before = reminder_offsets()
+    _promise(db, case.id, "1053.15", dt.date(2026, 2, 25))
+    close_book(db, through=dt.date(2026, 2, 23))
+    # The default policy reminds 3 and 7 days past due; the promise stops both.
+    assert reminder_offsets() == before
+    assert not {3, 7} & reminder_offsets()

@@ -54,6 +54,7 @@ from tenor.batch.tables import (
     CloseProgress,
     CloseState,
 )
+from tenor.collect.stops import reminder_stops
 from tenor.core.account import (
     BucketChanged,
     ChargeApplied,
@@ -776,6 +777,9 @@ def write_partition(
     _insert(connection, _ACTIONS, [{**row, "business_date": day} for row in actions])
     # Reminders go to the outbox with the actions that cause them, in this transaction; the
     # outbox's unique key keeps a rerun of the close from sending any of them twice.
+    promised, disputed = reminder_stops(
+        session, {row["loan_id"] for row in actions if row["kind"] == "reminder"}
+    )
     schedule_reminders(
         session,
         [
@@ -786,6 +790,8 @@ def write_partition(
                 offset_days=row["offset_days"],
                 amount_minor=row["amount_minor"],
                 kind=row["kind"],
+                promise_to_pay=row["loan_id"] in promised,
+                dispute=row["loan_id"] in disputed,
             )
             for row in actions
         ],
