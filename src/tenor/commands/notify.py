@@ -262,7 +262,7 @@ def preview_command(
         ).first()
         if installment is None:
             _fail(f"--loan: loan {loan_id} has no unpaid installment to remind of")
-        policy = choose_policy(stored_policies(session), product.code)
+        policy = choose_policy(stored_policies(session), product.code, borrower.kind)
         step = policy.step(days)
         if step is None:
             offsets = ", ".join(f"D{s.offset:+d}".replace("+0", "0") for s in policy.steps)

@@ -48,7 +48,10 @@ class ReminderPolicy(BaseModel):
     products: tuple[str, ...] = Field(
         default=(), description="Product codes it applies to; empty: every product."
     )
-    segment: str | None = None
+    segment: Literal["individual", "enterprise"] | None = Field(
+        default=None,
+        description="The borrowers it applies to, by kind; none: every borrower.",
+    )
     contact_profile: str = "cn-cba-2026"
     default_channel: ReminderChannel = "sms"
     default_hour: int = Field(default=10, ge=0, le=23)

@@ -210,7 +210,7 @@ def schedule_reminders(
             skip("unknown_loan")
             continue
         borrower = borrowers[loan.borrower_id]
-        policy = choose_policy(known, products[loan.product_id].code)
+        policy = choose_policy(known, products[loan.product_id].code, borrower.kind)
         step = policy.step(action.offset_days)
         stop = _stop_condition(policy, action, unpaid)
         if step is None:
