@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tenor.actions import loans
+from tenor.actions import relief as relief_actions
 from tenor.batch.close import close_book
 from tenor.batch.tables import CloseAction
 from tenor.bureau.tables import BureauAccount
@@ -34,6 +35,7 @@ from tenor.core.collection import (
 )
 from tenor.core.errors import InvalidArgumentError
 from tenor.core.money import Money
+from tenor.core.restructure import Option, Relief
 from tenor.notify.tables import Notification
 from tenor.relief.tables import ReliefOffer
 from tenor.store.database import Database
@@ -523,3 +525,44 @@ def test_a_pending_promise_or_an_open_dispute_stops_the_overdue_reminders(db: Da
     # The default policy reminds 3 and 7 days past due; the promise stops both.
     assert reminder_offsets() == before
     assert not {3, 7} & reminder_offsets()
+
+
+def test_a_plan_in_force_pauses_the_case_and_a_broken_plan_returns_it_to_its_strategy(
+    db: Database,
+) -> None:
+    loan_id, _ = past_due(db)
+    case = _case(db, loan_id)
+    with db.transaction() as session:
+        loan = session.get(Loan, loan_id)
+        assert loan is not None
+        relief_actions.record_credit_score(
+            session,
+            borrower_id=loan.borrower_id,
+            score=700,
+            source="bureau",
+            as_of=dt.date(2026, 2, 1),
+            actor="key:staff",
+        )
+    # An arrears plan: what is overdue spread over the next installments, applied at once.
+    relief_actions.restructure(
+        db,
+        loan_id,
+        Relief(Option.ARREARS_PLAN, 3),
+        maker="key:staff",
+        approver="key:checker",
+    )
+    # The overdue amount moves into the plan: the loan is current and the case closes.
+    close_book(db, through=dt.date(2026, 2, 20))
+    assert (_case(db, loan_id).status, _case(db, loan_id).close_reason) == ("closed", "cured")
+    # The plan's first installment is missed: a new case opens, paused while the plan holds.
+    close_book(db, through=dt.date(2026, 3, 20))
+    again = _case(db, loan_id)
+    assert again.id != case.id
+    assert (again.status, again.paused) == ("open", "hardship")
+    assert _actions(db, again.id) == []
+    # Nothing is paid: past the policy's 30 days past due the plan is broken, and the case
+    # follows its strategy again.
+    close_book(db, through=dt.date(2026, 4, 30))
+    after = _case(db, loan_id)
+    assert (after.id, after.status, after.paused) == (again.id, "open", None)
+    assert _actions(db, again.id)
