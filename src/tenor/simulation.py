@@ -680,7 +680,6 @@ class _Book:
         """
         sent: Counter[str] = Counter()
         end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
-        rng = _rng(self.plan.seed, "responses", day.isoformat())
         with self.db.transaction() as session:
             due = session.scalars(
                 select(Notification)
@@ -701,7 +700,10 @@ class _Book:
                     month = self.life.preferred.setdefault(day.strftime("%Y-%m"), [0, 0])
                     month[0] += arm == (hidden.channel, hidden.hour)
                     month[1] += 1
-                if hidden is not None and rng.random() < hidden.response(arm):
+                # One draw per message, seeded by what the message is (not by the outbox's row
+                # order, which the close's partitions may write in any order).
+                draw = _rng(self.plan.seed, "response", message.dedupe_key).random()
+                if hidden is not None and draw < hidden.response(arm):
                     self.pay_sooner(message.loan_id, message.installment or 0, day)
         sent["rewarded"] = settle_rewards(self.db, now=end)
         return sent
