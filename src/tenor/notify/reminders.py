@@ -199,8 +199,10 @@ def schedule_reminders(
     borrowers = _by_id(session, Borrower, {loan.borrower_id for loan in loans.values()})
     products = _by_id(session, Product, {loan.product_id for loan in loans.values()})
     unpaid = _unpaid(session, due)
-    now = utc_now()
-    history = contact_history(session, borrowers, now - dt.timedelta(days=HISTORY_DAYS))
+    # The contacts the rules weigh are those before the day the reminders go out: counted back
+    # from the business date, not the wall clock, so a catch-up close reads the right ones.
+    since = dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC) - dt.timedelta(days=HISTORY_DAYS)
+    history = contact_history(session, borrowers, since)
     arms = timing.load_arms(session, borrowers)
     prior = timing.population_prior(timing.load_population(session))
     rows: list[dict[str, Any]] = []
