@@ -119,6 +119,7 @@ TABLE: Final = [
     Row("POST", "/v1/risk/tasks/{task}/complete", {}, (404, 404, 403, 403, 403, 403)),
     Row("PUT", "/v1/risk/borrowers/{a}/profile", PROFILE, RISK_WRITE),
     Row("GET", "/v1/risk/borrowers/{a}/score", None, (404, 404, 403, 403, 403, 403)),
+    Row("GET", "/v1/risk/loans/{la}/propensity", None, (404, 404, 404, 403, 404, 403)),
     # notifications: the outbox for staff; the provider's callback answers 403 without its signature
     Row("GET", "/v1/notifications", None, (200, 200, 200, 403, 200, 403)),
     Row("POST", "/v1/notify/sms/status", None, (403,) * 6),

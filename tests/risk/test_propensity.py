@@ -12,10 +12,14 @@ from typing import Any
 import numpy as np
 import polars as pl
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import update
 
 from tenor.actions import loans
+from tenor.actions.apikeys import create_api_key
+from tenor.api.app import create_app
 from tenor.batch.close import close_book
+from tenor.collect.features import collection_features
 from tenor.core.errors import InvalidArgumentError
 from tenor.core.money import Money
 from tenor.risk.propensity import (
@@ -273,6 +277,19 @@ def test_training_is_reproducible_and_scoring_needs_a_promoted_model(book: Shell
         scores = score_loans(session, [*delinquent[:5], *paying], day)
         whole = features_on(read_history(session), day)
         assert score_loans(session, [], day) == {}
+        queued = score_loans(session, delinquent[:1], day, extra=collection_features(session))
+    # The API answers what collectors' queues rank by; a loan not past due has no propensity.
+    with db.transaction() as session:
+        _, key = create_api_key(session, "collector")
+    headers = {"Authorization": f"Bearer {key}"}
+    with TestClient(create_app(db)) as client:
+        answer = client.get(f"/v1/risk/loans/{delinquent[0]}/propensity", headers=headers)
+        current = client.get(f"/v1/risk/loans/{paying[0]}/propensity", headers=headers)
+    assert answer.status_code == 200, answer.text
+    assert queued is not None
+    assert answer.json()["probability"] == pytest.approx(queued[delinquent[0]])
+    assert answer.json()["model"] == MODEL_NAME
+    assert current.status_code == 404
     db.dispose()
     assert scores is not None
     assert sorted(scores) == delinquent[:5]  # loans not delinquent are left out

@@ -47,7 +47,8 @@ legal:write               yes    -     -          -       -        -
 - ``audit:read`` is the transparency log's tree heads and consistency proofs: sizes, hashes and
   signatures, for everyone to check; an inclusion proof or a receipt names an event and needs
   ``loans:read`` in the loan's scope.
-- ``risk:read`` is the early-warning watchlist, its post-loan tasks and loans' covenants;
+- ``risk:read`` is the early-warning watchlist, its post-loan tasks, loans' covenants and a
+  delinquent loan's propensity to pay (which collectors' queues rank by);
   ``risk:score`` is scoring applicants and borrowers by a model's champion; ``risk:write`` is
   setting covenants, completing post-loan tasks and recording borrowers' risk profiles.
 - ``collections:*`` is collections (``tenor.api.routes.collections``): ``read`` is collection

@@ -361,3 +361,44 @@ async def get_borrower_score(borrower_id: Id, db: Db, who: Scorer) -> dict[str, 
     """The borrower's profile in force scored by the champion of ``pd-<dataset>``, as the
     daily close scores it (404 without a profile or a champion)."""
     return await run_in_threadpool(_borrower_score, db, who, borrower_id)
+
+
+class PropensityOut(_Response):
+    """A delinquent loan's propensity to pay, by the promoted propensity model."""
+
+    loan_id: int
+    model: str
+    business_date: dt.date
+    probability: float = Field(description="P(a payment within 14 days).")
+
+
+def _propensity(db: Database, who: Principal, loan_id: int) -> dict[str, Any]:
+    from tenor.collect.features import collection_features  # noqa: PLC0415
+    from tenor.risk.propensity import MODEL_NAME, score_loans  # noqa: PLC0415
+    from tenor.store.journal import NotFoundError, business_date  # noqa: PLC0415
+
+    with db.reading() as session:
+        check_loan_in_scope(session, who, loan_id)
+        day = business_date(session)
+        scores = score_loans(session, [loan_id], day, extra=collection_features(session))
+    if scores is None:
+        raise NotFoundError(f"no {MODEL_NAME} model is promoted")
+    if loan_id not in scores:
+        raise NotFoundError(f"loan {loan_id} is not delinquent on {day.isoformat()}")
+    return {
+        "loan_id": loan_id,
+        "model": MODEL_NAME,
+        "business_date": day,
+        "probability": scores[loan_id],
+    }
+
+
+@router.get(
+    "/loans/{loan_id}/propensity",
+    response_model=PropensityOut,
+    summary="A delinquent loan's propensity to pay",
+)
+async def get_loan_propensity(loan_id: Id, db: Db, who: Reader) -> dict[str, Any]:
+    """P(a payment within 14 days) by the promoted propensity model, with collections'
+    features, as collectors' queues use it (404 without a model, or for a loan not past due)."""
+    return await run_in_threadpool(_propensity, db, who, loan_id)
