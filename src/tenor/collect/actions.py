@@ -26,7 +26,7 @@ from tenor.actions import loans as loan_actions
 from tenor.actions.loans import charge
 from tenor.audit.log import record_change
 from tenor.collect.contacts import check_contact
-from tenor.collect.daily import report_in_collections
+from tenor.collect.daily import end_placement, report_in_collections
 from tenor.collect.strategy import StrategyDocument, parse_strategy, strategy_in_force
 from tenor.collect.tables import (
     Agency,
@@ -376,7 +376,7 @@ def record_outcome(
             request.code in (OutcomeCode.DISPUTE, OutcomeCode.HARDSHIP)
             or request.code.stops_collection
         ):
-            _recall_open_placement(session, case, today, request.code.value)
+            end_placement(session, case, today, request.code.value)
         return RecordedOutcome(outcome.id, case.id, request.code.value, promise_id, dispute_id)
 
 
@@ -457,20 +457,6 @@ def resolve_dispute(
 # --- agencies ---------------------------------------------------------------------------------
 
 
-def _recall_open_placement(
-    session: Session, case: CollectionCase, day: dt.date, reason: str
-) -> bool:
-    placement = session.scalars(
-        select(Placement).where(Placement.case_id == case.id, Placement.recalled_on.is_(None))
-    ).one_or_none()
-    if placement is None:
-        return False
-    placement.recalled_on = day
-    placement.recall_reason = reason
-    case.agency_id = None
-    return True
-
-
 def recall(db: Database, case_id: int, *, actor: str) -> Placement:
     """Recall a case from its agency on request."""
     with db.transaction() as session:
@@ -480,7 +466,7 @@ def recall(db: Database, case_id: int, *, actor: str) -> Placement:
         ).one_or_none()
         if placement is None:
             raise InvalidArgumentError(f"collection case {case_id} is not placed with an agency")
-        _recall_open_placement(session, case, business_date(session), "on_request")
+        end_placement(session, case, business_date(session), "on_request")
         case.path_since = business_date(session)
         record_change(
             session, "placement", f"placements/{placement.id}", {"by": actor, "recalled": True}
@@ -851,7 +837,7 @@ def write_off(db: Database, case_id: int, *, actor: str) -> str:
             )
         ):
             task.state = "done" if task.kind == "write_off" else "cancelled"
-        _recall_open_placement(session, case, today, "written_off")
+        end_placement(session, case, today, "written_off")
         return appended.event_id
 
 

@@ -430,14 +430,15 @@ def _close_case(
         select(CaseAction).where(CaseAction.case_id == case.id, CaseAction.state == "task")
     ):
         task.state = "cancelled"
-    _end_placement(session, case, opening, reason)
+    end_placement(session, case, opening, reason)
     if reason != "written_off":
         # Back to current: the bureau no longer reports the account as in collections.
         assign_to_collections(session, case.loan_id, None)
     result.closed[reason] += 1
 
 
-def _end_placement(session: Session, case: CollectionCase, day: dt.date, reason: str) -> bool:
+def end_placement(session: Session, case: CollectionCase, day: dt.date, reason: str) -> bool:
+    """Recall the case's open placement on ``day`` for ``reason``; False when it has none."""
     placement = session.scalars(
         select(Placement).where(Placement.case_id == case.id, Placement.recalled_on.is_(None))
     ).one_or_none()
