@@ -64,10 +64,11 @@ class SegmentDocument(_Document):
     """A segment: its bounds and its champion and challenger paths."""
 
     name: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_\-]+$")]
-    min_dpd: Annotated[int, Field(ge=1)]
-    max_dpd: Annotated[int, Field(ge=1)] | None = None
-    min_score: int | None = None
-    max_score: int | None = None
+    # Bounded so that every stored document is canonical JSON for the transparency log.
+    min_dpd: Annotated[int, Field(ge=1, le=36500)]
+    max_dpd: Annotated[int, Field(ge=1, le=36500)] | None = None
+    min_score: Annotated[int, Field(ge=-100000, le=100000)] | None = None
+    max_score: Annotated[int, Field(ge=-100000, le=100000)] | None = None
     min_balance: Decimal | None = None
     max_balance: Decimal | None = None
     products: list[str] = []
