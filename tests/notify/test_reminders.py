@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from pydantic import ValidationError
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from tenor.actions import loans
 from tenor.core.money import Money
@@ -138,3 +142,78 @@ def test_the_migration_matches_the_tables(db: Database) -> None:
         difference for difference in differences if any(name in repr(difference) for name in ours)
     ]
     assert mine == []
+
+
+# --- propensity to pay --------------------------------------------------------------------
+
+
+def _propensity_policy(session: Session) -> None:
+    """The default steps with thresholds the heuristic's answers fall either side of."""
+    save_policy(
+        session,
+        DEFAULT_POLICY.model_copy(
+            update={
+                "version": 2,
+                "low_propensity": Decimal("0.50"),
+                "high_propensity": Decimal("0.55"),
+            }
+        ),
+    )
+
+
+def test_a_loan_unlikely_to_pay_gets_the_robocall_and_is_not_spared(db: Database) -> None:
+    seed_loan(db, business_date=dt.date(2026, 3, 17))
+    with db.transaction() as session:
+        _propensity_policy(session)
+    # Installment 1 is 30 days late and nothing was paid: the heuristic's 0.45.
+    assert schedule(db, DUE + dt.timedelta(days=3)) == 1
+    assert schedule(db, DUE + dt.timedelta(days=7)) == 2
+    third, sms, voice = rows(db)
+    assert (third.offset_days, third.channel) == (3, "sms")
+    assert [(n.offset_days, n.channel, n.state) for n in (sms, voice)] == [
+        (7, "sms", "pending"),
+        (7, "voice", "task"),
+    ]
+    assert third.propensity == sms.propensity == voice.propensity == pytest.approx(0.45)
+
+
+def test_a_loan_likely_to_pay_is_spared_the_second_text_and_the_robocall(db: Database) -> None:
+    loan_id = seed_loan(db, business_date=dt.date(2026, 3, 17))
+    with db.transaction() as session:
+        _propensity_policy(session)
+    # A payment in the last 30 days (it goes to installment 1): the heuristic's 0.55.
+    loans.post_repayment(db, loan_id, amount=Money.of("300", "CNY"), value_date=DUE)
+    with db.transaction() as session:
+        actions = due_reminders(session, DUE + dt.timedelta(days=3))
+        spared = schedule_reminders(session, actions, DUE + dt.timedelta(days=3))
+    assert (spared.written, spared.skipped) == (0, {"high_propensity": 1})
+    with db.transaction() as session:
+        actions = due_reminders(session, DUE + dt.timedelta(days=7))
+        week = schedule_reminders(session, actions, DUE + dt.timedelta(days=7))
+    assert (week.written, week.escalated) == (1, 0)
+    (sms,) = rows(db)
+    assert (sms.offset_days, sms.channel) == (7, "sms")
+    assert sms.propensity == pytest.approx(0.55)
+
+
+def test_steps_before_the_due_date_weigh_no_propensity(db: Database) -> None:
+    seed_loan(db)
+    assert schedule(db, DUE - dt.timedelta(days=3)) == 1
+    (upcoming,) = rows(db)
+    assert upcoming.propensity is None
+
+
+def test_a_policy_uses_propensity_on_overdue_steps_only() -> None:
+    with pytest.raises(ValidationError, match="offset of 1 or more, not -1"):
+        Step(offset=-1, channels=("sms",), template="upcoming", spare_high_propensity=True)
+    with pytest.raises(ValidationError, match="adds channels the step does not have"):
+        Step(offset=7, channels=("sms",), template="overdue", low_propensity_channels=("sms",))
+    with pytest.raises(ValidationError, match="low_propensity cannot be above high_propensity"):
+        DEFAULT_POLICY.model_validate(
+            {**DEFAULT_POLICY.model_dump(), "low_propensity": "0.8", "high_propensity": "0.6"}
+        )
+    with pytest.raises(ValidationError, match="less than or equal to 1"):
+        DEFAULT_POLICY.model_validate({**DEFAULT_POLICY.model_dump(), "high_propensity": 2})
+    stored = ReminderPolicy.model_validate(DEFAULT_POLICY.model_dump(mode="json"))
+    assert stored == DEFAULT_POLICY
+    assert stored.uses_propensity

@@ -5,6 +5,7 @@ book; the shell."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -13,15 +14,19 @@ import numpy as np
 import polars as pl
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 
 from tenor.actions import loans
 from tenor.actions.apikeys import create_api_key
 from tenor.api.app import create_app
 from tenor.batch.close import close_book
 from tenor.collect.features import collection_features
+from tenor.collect.propensity import loan_propensities
 from tenor.core.errors import InvalidArgumentError
 from tenor.core.money import Money
+from tenor.notify.policy import DEFAULT_POLICY, Step
+from tenor.notify.reminders import ReminderDue, schedule_reminders
+from tenor.notify.tables import Notification
 from tenor.risk.propensity import (
     FEATURES,
     HORIZON_DAYS,
@@ -47,6 +52,7 @@ from tenor.simulation import live_through, plan_book
 from tenor.store.database import Database
 from tenor.store.journal import business_date
 from tenor.store.migrate import upgrade
+from tenor.store.models import InstallmentRow
 from tests.builders import seed_loan
 from tests.test_cli_book import Shell, one_line_error
 
@@ -347,3 +353,56 @@ def test_propensity_from_the_shell(book: Shell, tmp_path: Path) -> None:
     one_line_error(copy("risk", "evaluate-propensity", "--test-share", "2"), "--test-share")
     refused = copy("risk", "monitor", "--model", MODEL_NAME, "--month", "2025-08")
     one_line_error(refused, f"model {MODEL_NAME} is a propensity model, not a scorecard")
+
+
+def test_reminders_and_queues_weigh_the_promoted_model(book: Shell, tmp_path: Path) -> None:
+    """Once a propensity model is promoted, smart reminders escalate by its scores; a loan it
+    does not score (not delinquent) falls back to the heuristic, and says so."""
+    copy = tmp_path / "tenor.db"
+    copy.write_bytes(book.database.read_bytes())
+    db = Database(f"sqlite:///{copy}")
+    with db.transaction() as session:
+        session.execute(update(RiskModel).values(status="retired"))
+        extra = collection_features(session)
+        row = train(session, actor="analyst", algorithm="logistic", extra=extra)
+        promote(session, row.id, actor="head of collections", now=NOW)
+    with db.reading() as session:
+        day = business_date(session)
+        delinquent = delinquent_loans(session)[:12]
+        paying = next(loan for loan in range(1, 200) if loan not in delinquent_loans(session))
+        scores = score_loans(session, delinquent, day, extra=collection_features(session))
+        found = loan_propensities(session, {**dict.fromkeys(delinquent, 20), paying: 3}, day)
+    assert scores is not None
+    assert {found[loan].source for loan in delinquent} == {MODEL_NAME}
+    assert [found[loan].chance for loan in delinquent] == [
+        Decimal(str(round(scores[loan], 4))) for loan in delinquent
+    ]
+    assert found[paying].source == "heuristic"
+    # A robocall for the loans the model puts below the median, none for the others (at D+8,
+    # which the book's own reminders never used: their features stay as they were).
+    median = Decimal(str(sorted(scores.values())[len(scores) // 2])).quantize(Decimal("0.0001"))
+    step = Step(offset=8, channels=("sms",), template="overdue", low_propensity_channels=("voice",))
+    policy = DEFAULT_POLICY.model_copy(
+        update={"version": 9, "low_propensity": median, "steps": (step,)}
+    )
+    with db.transaction() as session:
+        oldest = dict(
+            session.execute(
+                select(InstallmentRow.loan_id, func.min(InstallmentRow.number))
+                .where(InstallmentRow.unpaid_minor > 0, InstallmentRow.due_date <= day)
+                .group_by(InstallmentRow.loan_id)
+            ).all()
+        )
+        week_late = [ReminderDue(loan, oldest[loan], day, 8, 100_00) for loan in delinquent]
+        scheduled = schedule_reminders(session, week_late, day, policies=[policy])
+        ours = select(Notification).where(Notification.policy == policy.name)
+        written = [(row.loan_id, row.channel, row.propensity) for row in session.scalars(ours)]
+    db.dispose()
+    called = {loan for loan, channel, _ in written if channel == "voice"}
+    assert called == {loan for loan in delinquent if found[loan].chance < median}
+    assert 0 < len(called) < len(delinquent)
+    assert scheduled.escalated == len(called)
+    assert {loan for loan, channel, _ in written if channel == "sms"} == set(delinquent)
+    for loan, _, weighed in written:
+        assert loan is not None
+        assert weighed == pytest.approx(float(found[loan].chance))

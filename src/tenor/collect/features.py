@@ -8,6 +8,7 @@ observation date (:func:`tenor.risk.propensity.join_extra`), so a feature never 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any, Final
 
 import polars as pl
@@ -20,23 +21,31 @@ from tenor.collect.tables import ContactOutcome, Promise
 FEATURES: Final = ("promises_kept", "promises_broken", "contacts", "right_party_contacts")
 
 
-def collection_features(session: Session) -> pl.DataFrame:
-    """Running counts per loan, one row per (loan, date) where one of them moved."""
+def collection_features(session: Session, loan_ids: Sequence[int] | None = None) -> pl.DataFrame:
+    """Running counts per loan, one row per (loan, date) where one of them moved; of the whole
+    book, or of ``loan_ids`` only."""
     changes: dict[tuple[int, object], dict[str, int]] = defaultdict(
         lambda: dict.fromkeys(FEATURES, 0)
     )
-    for loan_id, status, decided_on in session.execute(
-        select(Promise.loan_id, Promise.status, Promise.decided_on).where(
-            Promise.status.in_(("kept", "broken"))
-        )
-    ):
-        changes[(loan_id, decided_on)][f"promises_{status}"] += 1
-    for loan_id, code, contacted_on in session.execute(
-        select(ContactOutcome.loan_id, ContactOutcome.code, ContactOutcome.business_date)
-    ):
-        moved = changes[(loan_id, contacted_on)]
-        moved["contacts"] += 1
-        moved["right_party_contacts"] += code not in ("no_answer", "wrong_party")
+    promises = select(Promise.loan_id, Promise.status, Promise.decided_on).where(
+        Promise.status.in_(("kept", "broken"))
+    )
+    contacts = select(ContactOutcome.loan_id, ContactOutcome.code, ContactOutcome.business_date)
+    wanted = sorted(set(loan_ids or ()))
+    chunks: list[list[int] | None] = (
+        [None]
+        if loan_ids is None
+        else [wanted[start : start + 500] for start in range(0, len(wanted), 500)]
+    )
+    for chunk in chunks:
+        in_chunk = [] if chunk is None else [Promise.loan_id.in_(chunk)]
+        for loan_id, status, decided_on in session.execute(promises.where(*in_chunk)):
+            changes[(loan_id, decided_on)][f"promises_{status}"] += 1
+        in_chunk = [] if chunk is None else [ContactOutcome.loan_id.in_(chunk)]
+        for loan_id, code, contacted_on in session.execute(contacts.where(*in_chunk)):
+            moved = changes[(loan_id, contacted_on)]
+            moved["contacts"] += 1
+            moved["right_party_contacts"] += code not in ("no_answer", "wrong_party")
     rows = []
     running: dict[int, dict[str, int]] = defaultdict(lambda: dict.fromkeys(FEATURES, 0))
     for (loan_id, day), delta in sorted(changes.items()):

@@ -5,14 +5,13 @@ an agency nor paused (a promise, a dispute, hardship), ordered by
 :func:`tenor.core.collection.queue_order`: the cases the contact rules allow to be contacted
 at that instant first, then cases with a broken promise, then expected value, balance x
 propensity to pay - the action's cost. Propensity comes from the promoted propensity model when
-there is one (:func:`propensities`) and from a transparent heuristic otherwise; each row says
-which.
+there is one and from a transparent heuristic otherwise (:mod:`tenor.collect.propensity`); each
+row says which.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -23,8 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tenor.collect.contacts import HISTORY_DAYS, shared_history
-from tenor.collect.features import collection_features
-from tenor.collect.payments import payments_between
+from tenor.collect.propensity import Propensity, loan_propensities
 from tenor.collect.strategy import strategy_in_force
 from tenor.collect.tables import (
     Agency,
@@ -43,13 +41,11 @@ from tenor.collect.tables import (
 from tenor.core.collection import (
     ActionKind,
     QueueItem,
-    heuristic_propensity,
     queue_order,
 )
 from tenor.core.contact import Allowed, Channel, Contact, check, profile
 from tenor.core.money import Money
 from tenor.notify.reminders import borrower_context
-from tenor.risk.propensity import MODEL_NAME, score_loans
 from tenor.store.journal import NotFoundError
 from tenor.store.models import Borrower
 
@@ -113,43 +109,10 @@ class QueueEntry:
 
 def propensities(
     session: Session, cases: Sequence[CollectionCase], day: dt.date
-) -> tuple[dict[int, Decimal], str]:
-    """Each case's propensity to pay and where it comes from.
-
-    The promoted propensity model (``tenor risk train-propensity``, then ``promote``) scores
-    the cases' loans with the collections features it was trained with; before any model, or
-    for a loan the model does not score, a transparent heuristic: a base rate by days past due,
-    moved by the case's promises kept and broken and by a payment in the last 30 days
-    (:func:`tenor.core.collection.heuristic_propensity`).
-    """
-    scored = score_loans(
-        session, [case.loan_id for case in cases], day, extra=collection_features(session)
-    )
-    ids = [case.id for case in cases]
-    kept: dict[int, int] = defaultdict(int)
-    broken: dict[int, int] = defaultdict(int)
-    for start in range(0, len(ids), 500):
-        for case_id, status in session.execute(
-            select(Promise.case_id, Promise.status).where(
-                Promise.case_id.in_(ids[start : start + 500])
-            )
-        ):
-            if status == "kept":
-                kept[case_id] += 1
-            elif status == "broken":
-                broken[case_id] += 1
-    recent = payments_between(
-        session, {case.loan_id: day - dt.timedelta(days=30) for case in cases}, day
-    )
-    chances = {}
-    for case in cases:
-        if scored is not None and case.loan_id in scored:
-            chances[case.id] = Decimal(str(round(scored[case.loan_id], 4)))
-        else:
-            chances[case.id] = heuristic_propensity(
-                case.days_past_due, kept[case.id], broken[case.id], bool(recent.get(case.loan_id))
-            )
-    return chances, "heuristic" if scored is None else MODEL_NAME
+) -> dict[int, Propensity]:
+    """Each case's propensity to pay, by its loan (:func:`loan_propensities`)."""
+    by_loan = loan_propensities(session, {case.loan_id: case.days_past_due for case in cases}, day)
+    return {case.id: by_loan[case.loan_id] for case in cases}
 
 
 def on_shift(collector: Collector, at: dt.datetime) -> bool:
@@ -198,7 +161,7 @@ def _entries(
     strategy = document.strategy(version)
     rules = profile(document.contact_profile)
     cases = list({case.id: case for _, case in tasks}.values())
-    chances, source = propensities(session, cases, day)
+    chances = propensities(session, cases, day)
     borrowers = {
         b.id: b
         for b in session.scalars(
@@ -229,7 +192,7 @@ def _entries(
         item = QueueItem(
             case_id=task.id,
             balance_minor=case.balance_minor,
-            propensity=chances[case.id],
+            propensity=chances[case.id].chance,
             contact_cost_minor=strategy.cost(ActionKind(task.kind)),
             contactable_now=isinstance(decision, Allowed),
             broken_promise=case.id in broken,
@@ -255,7 +218,7 @@ def _entries(
                 days_past_due=case.days_past_due,
                 balance=Money(case.balance_minor, case.currency),
                 propensity=item.propensity,
-                propensity_source=source,
+                propensity_source=chances[case.id].source,
                 contact_cost=Money(item.contact_cost_minor, case.currency),
                 expected_value=Money(item.expected_value_minor, case.currency),
                 broken_promise=item.broken_promise,

@@ -329,6 +329,7 @@ def schedule_command(
         "already_written": result.duplicates,
         "skipped": result.skipped,
         "held_or_refused": result.refusals,
+        "escalated_for_low_propensity": result.escalated,
     }
     if json_output:
         _print_json(document)
@@ -336,7 +337,8 @@ def schedule_command(
         typer.echo(
             f"{day}: {len(actions)} reminder actions, {result.written} notifications written, "
             f"{result.duplicates} already there, skipped {result.skipped or 'none'}, "
-            f"held or refused by rule {result.refusals or 'none'}"
+            f"held or refused by rule {result.refusals or 'none'}, "
+            f"{result.escalated} added for a low propensity to pay"
         )
 
 

@@ -3,14 +3,19 @@
 A policy is chosen by product and segment. Each step is an offset from the due date (-3 is
 three days before it, 0 the due date, 7 a week late), the channels of that step, the template,
 and whether the timing bandit picks one channel of them (``choose_channel``) or every channel
-is used. Stop conditions (the installment paid, a promise to pay, a dispute, an opt-out) end
-the reminders of an installment. Versions are kept in ``reminder_policies``; the newest
-version of a code wins, and the built-in :data:`DEFAULT_POLICY` answers when none is stored.
+is used. Overdue steps may follow the loan's propensity to pay (:mod:`tenor.collect.propensity`):
+a step adds channels for a loan unlikely to pay (``low_propensity_channels``, below the
+policy's ``low_propensity``) or spares one likely to pay anyway (``spare_high_propensity``, at
+or above ``high_propensity``). Stop conditions (the installment paid, a promise to pay, a
+dispute, an opt-out) end the reminders of an installment. Versions are kept in
+``reminder_policies``; the newest version of a code wins, and the built-in
+:data:`DEFAULT_POLICY` answers when none is stored.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -36,6 +41,45 @@ class Step(BaseModel):
     choose_channel: bool = Field(
         default=False, description="The timing bandit picks one of the channels."
     )
+    low_propensity_channels: tuple[ReminderChannel, ...] = Field(
+        default=(),
+        description="Channels added for a loan whose propensity to pay is below the policy's "
+        "low_propensity (an overdue step only).",
+    )
+    spare_high_propensity: bool = Field(
+        default=False,
+        description="Skip the step for a loan whose propensity to pay is at least the "
+        "policy's high_propensity (an overdue step only).",
+    )
+
+    @model_validator(mode="after")
+    def _propensity_on_overdue_steps(self) -> Step:
+        if (self.low_propensity_channels or self.spare_high_propensity) and self.offset < 1:
+            raise ValueError(
+                "propensity to pay is known of overdue loans only: low_propensity_channels "
+                f"and spare_high_propensity need an offset of 1 or more, not {self.offset}"
+            )
+        if set(self.low_propensity_channels) & set(self.channels):
+            raise ValueError("low_propensity_channels adds channels the step does not have")
+        return self
+
+    @property
+    def uses_propensity(self) -> bool:
+        """Whether the step depends on the loan's propensity to pay."""
+        return bool(self.low_propensity_channels) or self.spare_high_propensity
+
+    def channels_for(
+        self, propensity: Decimal | None, policy: ReminderPolicy
+    ) -> tuple[ReminderChannel, ...]:
+        """The channels of this step for a loan with ``propensity`` (None: not known); none
+        when the step spares it."""
+        if propensity is None:
+            return self.channels
+        if self.spare_high_propensity and propensity >= policy.high_propensity:
+            return ()
+        if propensity < policy.low_propensity:
+            return (*self.channels, *self.low_propensity_channels)
+        return self.channels
 
 
 class ReminderPolicy(BaseModel):
@@ -58,6 +102,22 @@ class ReminderPolicy(BaseModel):
     hours: tuple[int, ...] = Field(
         default=(9, 12, 15, 18), description="Start hours of the slots the bandit may pick."
     )
+    low_propensity: Decimal = Field(
+        default=Decimal("0.30"),
+        ge=0,
+        le=1,
+        decimal_places=4,
+        description="Below this propensity to pay, overdue steps add their "
+        "low_propensity_channels.",
+    )
+    high_propensity: Decimal = Field(
+        default=Decimal("0.70"),
+        ge=0,
+        le=1,
+        decimal_places=4,
+        description="At or above this propensity to pay, overdue steps marked "
+        "spare_high_propensity are skipped.",
+    )
     steps: tuple[Step, ...] = Field(min_length=1)
     stop_when: frozenset[StopCondition] = frozenset(
         {"paid", "promise_to_pay", "dispute", "opt_out"}
@@ -75,7 +135,14 @@ class ReminderPolicy(BaseModel):
             raise ValueError("each offset appears in one step only")
         if not self.hours or any(not 0 <= hour <= 23 for hour in self.hours):
             raise ValueError("hours are hours of the day, 0 to 23")
+        if self.low_propensity > self.high_propensity:
+            raise ValueError("low_propensity cannot be above high_propensity")
         return self
+
+    @property
+    def uses_propensity(self) -> bool:
+        """Whether any step depends on the loan's propensity to pay."""
+        return any(step.uses_propensity for step in self.steps)
 
     @property
     def name(self) -> str:
@@ -95,8 +162,10 @@ DEFAULT_POLICY = ReminderPolicy(
         Step(offset=-1, channels=("sms", "push"), template="upcoming", choose_channel=True),
         Step(offset=0, channels=("sms", "push"), template="due_today", choose_channel=True),
         Step(offset=1, channels=("sms", "email"), template="overdue"),
-        Step(offset=3, channels=("sms",), template="overdue"),
-        Step(offset=7, channels=("sms", "voice"), template="overdue"),
+        # A borrower likely to pay on their own is not texted again two days after the first
+        # overdue notice; a robocall goes only to those unlikely to pay without one.
+        Step(offset=3, channels=("sms",), template="overdue", spare_high_propensity=True),
+        Step(offset=7, channels=("sms",), template="overdue", low_propensity_channels=("voice",)),
     ),
 )
 

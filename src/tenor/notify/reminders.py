@@ -16,6 +16,7 @@ import logging
 import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
@@ -36,10 +37,16 @@ from tenor.core.contact import (
 )
 from tenor.core.money import Money
 from tenor.notify import timing
-from tenor.notify.policy import ReminderPolicy, Step, choose_policy, stored_policies
+from tenor.notify.policy import (
+    ReminderChannel,
+    ReminderPolicy,
+    Step,
+    choose_policy,
+    stored_policies,
+)
 from tenor.notify.render import ReminderFacts, render
 from tenor.notify.tables import REQUESTED_KINDS, Notification
-from tenor.store.models import Borrower, InstallmentRow, Loan, Product, utc_now
+from tenor.store.models import Borrower, InstallmentRow, Loan, LoanStateRow, Product, utc_now
 
 log = logging.getLogger("tenor.notify")
 
@@ -85,6 +92,8 @@ class Scheduled:
     skipped: dict[str, int]
     #: Rows written held or refused, by the rule that refused them.
     refusals: dict[str, int] = field(default_factory=dict)
+    #: Reminders on a step's low-propensity channels, for loans unlikely to pay without them.
+    escalated: int = 0
 
 
 def due_reminders(
@@ -205,21 +214,34 @@ def schedule_reminders(
     history = contact_history(session, borrowers, since)
     arms = timing.load_arms(session, borrowers)
     prior = timing.population_prior(timing.load_population(session))
+    chosen: dict[ReminderDue, tuple[ReminderPolicy, Step | None]] = {}
+    for action in due:
+        loan = loans.get(action.loan_id)
+        if loan is not None:
+            borrower = borrowers[loan.borrower_id]
+            policy = choose_policy(known, products[loan.product_id].code, borrower.kind)
+            chosen[action] = (policy, policy.step(action.offset_days))
+    propensity = _propensities(session, due, chosen, day)
     rows: list[dict[str, Any]] = []
+    escalated = 0
     for action in due:
         loan = loans.get(action.loan_id)
         if loan is None:
             skip("unknown_loan")
             continue
         borrower = borrowers[loan.borrower_id]
-        policy = choose_policy(known, products[loan.product_id].code, borrower.kind)
-        step = policy.step(action.offset_days)
+        policy, step = chosen[action]
         stop = _stop_condition(policy, action, unpaid)
         if step is None:
             skip("no_step")
             continue
         if stop is not None:
             skip(stop)
+            continue
+        chance = propensity.get(action.loan_id) if step.uses_propensity else None
+        channels = step.channels_for(chance, policy)
+        if not channels:
+            skip("high_propensity")
             continue
         rng = random.Random(hash((seed, action.loan_id, action.installment, action.offset_days)))
         facts = ReminderFacts(
@@ -230,10 +252,11 @@ def schedule_reminders(
             due_date=action.due_date,
             offset_days=action.offset_days,
         )
-        for channel, hour, key in _choices(policy, step, borrower, action, arms, prior, rng):
-            rows.append(
-                _row(session, policy, step, borrower, facts, channel, hour, key, day, history)
-            )
+        extra = channels[len(step.channels) :]
+        escalated += len(extra)
+        for channel, hour, key in _choices(policy, step, extra, borrower, action, arms, prior, rng):
+            row = _row(session, policy, step, borrower, facts, channel, hour, key, day, history)
+            rows.append({**row, "propensity": None if chance is None else float(chance)})
     written = _insert(session, rows)
     refusals: dict[str, int] = {}
     for row in rows:
@@ -248,23 +271,61 @@ def schedule_reminders(
                 row["state"],
                 row["not_before"].isoformat() if row["state"] == "held" else "never",
             )
-    return Scheduled(written, len(rows) - written, skipped, refusals)
+    return Scheduled(written, len(rows) - written, skipped, refusals, escalated)
+
+
+def _propensities(
+    session: Session,
+    due: Sequence[ReminderDue],
+    chosen: dict[ReminderDue, tuple[ReminderPolicy, Step | None]],
+    day: dt.date,
+) -> dict[int, Decimal]:
+    """The propensity to pay of each loan whose reminder step today depends on it.
+
+    Days past due as the loan's projection has them at the close of ``day``; at least the
+    reminder's own offset, which an installment overdue that many days implies.
+    """
+    from tenor.collect.propensity import loan_propensities  # noqa: PLC0415
+
+    overdue: dict[int, int] = {}
+    for action in due:
+        step = chosen.get(action, (None, None))[1]
+        if step is not None and step.uses_propensity:
+            overdue[action.loan_id] = max(overdue.get(action.loan_id, 0), action.offset_days)
+    if not overdue:
+        return {}
+    ids = sorted(overdue)
+    for start in range(0, len(ids), 500):
+        for loan_id, days in session.execute(
+            select(LoanStateRow.loan_id, LoanStateRow.days_past_due).where(
+                LoanStateRow.loan_id.in_(ids[start : start + 500])
+            )
+        ):
+            overdue[loan_id] = max(overdue[loan_id], days or 0)
+    return {
+        loan_id: answer.chance
+        for loan_id, answer in loan_propensities(session, overdue, day).items()
+    }
 
 
 def _choices(
     policy: ReminderPolicy,
     step: Step,
+    extra: Sequence[ReminderChannel],
     borrower: Borrower,
     action: ReminderDue,
     arms: dict[int, dict[timing.Arm, timing.Counts]],
     prior: dict[timing.Arm, timing.Counts],
     rng: random.Random,
 ) -> list[tuple[str, int, str]]:
-    """(channel, hour, dedupe key) of each reminder a step sends."""
+    """(channel, hour, dedupe key) of each reminder a step sends, with the ``extra`` channels
+    it adds for this loan."""
     base = f"reminder:{action.loan_id}:{action.installment}:{action.offset_days}"
     own = arms.get(borrower.id, {})
     default_hour = timing.slot_of(policy.default_hour, policy.hours)
     usable = [c for c in step.channels if c not in borrower.opt_outs] or list(step.channels)
+    chosen: list[tuple[str, int, str]] = []
+    each: Sequence[ReminderChannel] = (*step.channels, *extra)
     if step.choose_channel:
         candidates = [(channel, hour) for channel in usable for hour in policy.hours]
         default = (
@@ -272,9 +333,9 @@ def _choices(
             default_hour,
         )
         channel, hour = timing.choose(candidates, own, prior, default, rng)
-        return [(channel, hour, f"{base}:{'|'.join(step.channels)}")]
-    chosen: list[tuple[str, int, str]] = []
-    for channel in step.channels:
+        chosen.append((channel, hour, f"{base}:{'|'.join(step.channels)}"))
+        each = extra
+    for channel in each:
         candidates = [(channel, hour) for hour in policy.hours]
         _, hour = timing.choose(candidates, own, prior, (channel, default_hour), rng)
         chosen.append((channel, hour, f"{base}:{channel}"))

@@ -17,7 +17,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Final
 
-from sqlalchemy import BigInteger, Date, DateTime, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tenor.store.models import Base, BigId, utc_now
@@ -52,6 +62,8 @@ class Notification(Base):
     policy: Mapped[str | None] = mapped_column(String(80))
     contact_profile: Mapped[str] = mapped_column(String(32))
     hour: Mapped[int | None] = mapped_column(Integer)
+    #: The propensity to pay an overdue step weighed for this loan (None: the step did not).
+    propensity: Mapped[float | None] = mapped_column(Float)
     state: Mapped[str] = mapped_column(String(16))
     not_before: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -16,7 +16,7 @@ from typing import Annotated, Literal
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
 from tenor.api.auth import database, require
@@ -54,6 +54,9 @@ class NotificationOut(BaseModel):
     locale: str
     policy: str | None
     contact_profile: str
+    propensity: float | None = Field(
+        description="The loan's propensity to pay the overdue step weighed (null: none)."
+    )
     state: str
     rule: str | None
     not_before: dt.datetime

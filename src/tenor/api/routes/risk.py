@@ -380,7 +380,7 @@ def _propensity(db: Database, who: Principal, loan_id: int) -> dict[str, Any]:
     with db.reading() as session:
         check_loan_in_scope(session, who, loan_id)
         day = business_date(session)
-        scores = score_loans(session, [loan_id], day, extra=collection_features(session))
+        scores = score_loans(session, [loan_id], day, extra=collection_features(session, [loan_id]))
     if scores is None:
         raise NotFoundError(f"no {MODEL_NAME} model is promoted")
     if loan_id not in scores:
