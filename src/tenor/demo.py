@@ -371,6 +371,21 @@ def print_book_summary(
             f"{_share(last)} in {sent_months[-1]} (the timing bandit, {rewarded} rewards "
             "settled)."
         )
+    smart = summary["smart_reminders"]
+    model = smart["propensity_model"]
+    console.print(
+        f"[bold]Propensity to pay 还款倾向[/bold]: {_count(smart['weighed_propensity'])} overdue "
+        "reminders weighed it, "
+        f"{_count(smart['by_channel'].get('voice', 0))} of them robocalls to loans unlikely to pay "
+        "(a likely payer gets no second text at D+3 and no robocall at D+7); "
+        + (
+            "the heuristic throughout."
+            if model is None
+            else f"model {model['name']} v{model['version']} (later-period AUC "
+            f"{model['test_auc'] or 0:.2f}) promoted on {str(model['promoted_at'])[:10]}, the "
+            "heuristic before it. Try: tenor risk propensity --limit 10."
+        )
+    )
     mix = " · ".join(
         f"{PROFILE_OF[behaviour].label} {_count(count)}"
         for behaviour, count in plan.behaviours().most_common()

@@ -559,6 +559,9 @@ class BookLife:
     #: Per month, reminders (SMS or push) sent on the borrower's hidden preferred channel and
     #: hour slot, and all of them: whether the timing bandit learns what borrowers read.
     preferred: dict[str, list[int]] = field(default_factory=dict)
+    #: The propensity-to-pay model trained and promoted on the way (version, date, AUC), or
+    #: why none was.
+    propensity_model: dict[str, Any] = field(default_factory=dict)
 
 
 class _Book:
@@ -773,11 +776,16 @@ def live_through(
     db: Database,
     plan: BookPlan,
     on_day: Callable[[dt.date, BookLife], None] | None = None,
+    *,
+    propensity_model_on: dt.date | None = None,
 ) -> BookLife:
     """Build ``plan``'s book in ``db`` (migrated and empty) and live through it day by day.
 
-    ``on_day`` is called after each business date, for progress. At the end the business date
-    is ``plan.end`` and every loan's projection is as of that date.
+    ``on_day`` is called after each business date, for progress. On ``propensity_model_on``
+    the head of collections has the propensity-to-pay model trained on the book's history so
+    far and promotes it: from then on, collectors' queues and smart reminders weigh its
+    scores instead of the heuristic. At the end the business date is ``plan.end`` and every
+    loan's projection is as of that date.
     """
     life = BookLife(plan)
     book = _Book(db, plan, life)
@@ -787,6 +795,8 @@ def live_through(
     for loan_plan in plan.loans:
         originations[loan_plan.originated].append(loan_plan)
     for day in _dates(plan.start, plan.end):
+        if day == propensity_model_on:
+            life.propensity_model = _promote_propensity_model(db, day)
         book.live(day, originations.pop(day, ()))
         if day < plan.end:
             closed = close_book(db, date=day)
@@ -808,6 +818,28 @@ def live_through(
         session.execute(update(LoanStateRow).values(business_date=plan.end))
     file_statements(db, plan, book.borrower_ids)  # enterprises' quarterly statements
     return life
+
+
+def _promote_propensity_model(db: Database, day: dt.date) -> dict[str, Any]:
+    """Train the propensity model on the history before ``day`` and promote it; what was done,
+    or why nothing was (a book too young to learn from)."""
+    from tenor.collect.features import collection_features  # noqa: PLC0415
+    from tenor.risk.propensity import PropensityDataError, train  # noqa: PLC0415
+    from tenor.risk.registry import promote  # noqa: PLC0415
+
+    moment = dt.datetime.combine(day, dt.time(9), tzinfo=dt.UTC)
+    try:
+        with db.transaction() as session:
+            row = train(session, actor="collections analyst", extra=collection_features(session))
+            promote(session, row.id, actor="head of collections", now=moment)
+    except PropensityDataError as error:
+        return {"promoted_on": None, "reason": str(error)}
+    return {
+        "promoted_on": day.isoformat(),
+        "name": row.name,
+        "version": row.version,
+        "test_auc": row.metrics.get("test_auc"),
+    }
 
 
 def _dates(first: dt.date, last: dt.date) -> Iterator[dt.date]:
@@ -1012,6 +1044,39 @@ def portfolio_summary(session: Session) -> dict[str, Any]:
             "penalty_interest_charged": _major(penalties),
         },
         "collection_cases": collection_floor_summary(session),
+        "smart_reminders": smart_reminder_summary(session),
+    }
+
+
+def smart_reminder_summary(session: Session) -> dict[str, Any]:
+    """Reminders that weighed the loan's propensity to pay, and the model they weighed once
+    one was promoted (before it, the heuristic)."""
+    from tenor.notify.tables import Notification  # noqa: PLC0415
+    from tenor.risk.propensity import MODEL_NAME  # noqa: PLC0415
+    from tenor.risk.tables import RiskModel  # noqa: PLC0415
+
+    weighed = Notification.propensity.is_not(None)
+    by_channel = dict(
+        session.execute(
+            select(Notification.channel, func.count())
+            .where(weighed, Notification.kind == "reminder")
+            .group_by(Notification.channel)
+        ).all()
+    )
+    model = session.scalars(
+        select(RiskModel).where(RiskModel.name == MODEL_NAME, RiskModel.status == "champion")
+    ).one_or_none()
+    return {
+        "weighed_propensity": sum(by_channel.values()),
+        "by_channel": by_channel,
+        "propensity_model": None
+        if model is None
+        else {
+            "name": model.name,
+            "version": model.version,
+            "promoted_at": None if model.promoted_at is None else model.promoted_at.isoformat(),
+            "test_auc": model.metrics.get("test_auc"),
+        },
     }
 
 

@@ -256,6 +256,15 @@ def demo_command(
     _build_demo(count, span, seed_number, first, fresh=fresh, json_output=json_output)
 
 
+def _last_quarter(plan: Any) -> Any:
+    """The day the demo's propensity model is trained and promoted: three quarters through a
+    book of six months or more (enough delinquent history to learn from and to test on)."""
+    from tenor.core.calendar import add_months
+
+    months = (plan.end.year - plan.start.year) * 12 + plan.end.month - plan.start.month
+    return add_months(plan.start, months * 3 // 4) if months >= 6 else None
+
+
 def _build_demo(
     borrowers: int, months: int, seed: int, start: Any, *, fresh: bool, json_output: bool
 ) -> None:
@@ -280,7 +289,7 @@ def _build_demo(
             events = sum(life.events.values())
             progress.update(task, advance=1, description=f"{day}", note=f"{events:,} events")
 
-        life = live_through(db, plan, on_day)
+        life = live_through(db, plan, on_day, propensity_model_on=_last_quarter(plan))
         with db.reading() as session:
             summary = portfolio_summary(session)
     elapsed = time.perf_counter() - began
