@@ -151,6 +151,7 @@ def _outgoing(row: Notification) -> OutgoingMessage:
         subject=row.subject,
         body=row.body,
         locale=row.locale,
+        notification=row.id,
     )
 
 
@@ -177,7 +178,7 @@ def _record(
         row.last_error = str(error)[:2000]
         if not error.transient:
             row.state = "failed"
-            _count_failure(session, row)
+            count_failure(session, row)
         elif row.attempts >= max_attempts:
             row.state = "dead"
         else:
@@ -187,7 +188,7 @@ def _record(
         return row.state
 
 
-def _count_failure(session: Session, row: Notification) -> None:
+def count_failure(session: Session, row: Notification) -> None:
     """A bounce or failure counts against the channel and hour it was sent on."""
     if row.hour is not None and row.rewarded is None:
         timing.reward(session, row.borrower_id, (row.channel, row.hour), paid=False)
@@ -330,7 +331,7 @@ def record_receipt(
             row.last_error = f"the provider reported {status}" + (
                 f" (error {error_code})" if error_code else ""
             )
-            _count_failure(session, row)
+            count_failure(session, row)
         return row.state
 
 
