@@ -13,9 +13,14 @@ from email.message import Message
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from tenor.actions import apikeys
+from tenor.actions.apikeys import create_api_key
+from tenor.api.app import create_app
 from tenor.cli import app
 from tenor.notify.bounce_listener import start_listener
 from tenor.notify.bounces import BounceReport, parse_bounce, read_maildir
@@ -23,6 +28,7 @@ from tenor.notify.channels import SmtpEmail
 from tenor.notify.outbox import dispatch_once
 from tenor.notify.tables import Notification, TimingArm
 from tenor.store.database import Database
+from tenor.store.models import Borrower
 from tests.conftest import make_database
 from tests.notify.servers import free_port, smtp_server
 from tests.notify.test_dispatch import MORNING, enqueue
@@ -205,6 +211,13 @@ class Rig:
         assert dispatch_once(self.db, {"email": self.mail}, now=MORNING).outcomes == {"sent": 1}
         with self.db.reading() as session:
             return max(session.scalars(select(Notification.id).where(Notification.loan_id == loan)))
+
+    def send_reminder_refused(self, loan_id: int) -> int:
+        """Enqueue one email reminder and dispatch it, which refuses it; its id."""
+        enqueue(self.db, 1, channel="email", recipient=BORROWER, loan_id=loan_id)
+        assert dispatch_once(self.db, {"email": self.mail}, now=MORNING).outcomes == {"refused": 1}
+        with self.db.reading() as session:
+            return max(session.scalars(select(Notification.id)))
 
     def bounce(self, content: bytes, to: str | None = None) -> None:
         """Mail ``content`` to the bounce listener from the null sender, as MTAs send bounces."""
@@ -469,3 +482,56 @@ def test_the_listener_takes_only_the_bounce_domain(sqlite_rig: Rig) -> None:
         smtp.sendmail("spam@example.net", ["victim@example.org"], b"Subject: relay?\r\n\r\nx\r\n")
     assert refused.value.recipients["victim@example.org"][0] == 550
     assert filed(sqlite_rig.maildir) == {"new": "0", "cur": ""}
+
+
+def test_an_address_that_bounced_twice_is_no_longer_used_until_it_changes(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    monkeypatch.setattr(apikeys, "_HASHER", cheap)
+    first = rig.send_reminder()
+    loan_id = notification(rig.db, first).loan_id
+    assert loan_id is not None
+    second = rig.send_reminder(loan_id=loan_id)
+    borrower_id = notification(rig.db, first).borrower_id
+    rig.bounce(postfix_dsn(rig.sent[0]), to=rig.return_paths[0])
+    rig.read()
+    # One hard bounce is not yet enough (a heuristic may misread, a full mailbox may empty).
+    assert borrower(rig.db, borrower_id).email_invalid_since is None
+    rig.bounce(exim_bounce(rig.sent[1]), to=rig.return_paths[1])
+    rig.read()
+    dead_since = borrower(rig.db, borrower_id).email_invalid_since
+    assert dead_since is not None
+    assert {notification(rig.db, n).state for n in (first, second)} == {"failed"}
+
+    # A reminder written before the address died is refused at sending, and not sent.
+    third = rig.send_reminder_refused(loan_id)
+    assert (notification(rig.db, third).state, notification(rig.db, third).rule) == (
+        "refused",
+        "email_invalid",
+    )
+    assert len(rig.sent) == 2
+
+    with TestClient(create_app(rig.db)) as client:
+        with rig.db.transaction() as session:
+            _, key = create_api_key(session, "admin")
+        headers = {"Authorization": f"Bearer {key}"}
+        document = client.get(f"/v1/borrowers/{borrower_id}", headers=headers).json()
+        assert document["email_invalid_since"] is not None
+        schema = client.get("/openapi.json").json()["components"]["schemas"]["BorrowerOut"]
+        assert "bounced" in schema["properties"]["email_invalid_since"]["description"]
+        changed = client.patch(
+            f"/v1/borrowers/{borrower_id}/contact-preferences",
+            json={"email": "zhang.wei@mail.example.com"},
+            headers=headers,
+        )
+        assert changed.status_code == 200, changed.text
+        assert changed.json()["email_invalid_since"] is None
+
+
+def borrower(db: Database, borrower_id: int) -> Borrower:
+    with db.reading() as session:
+        row = session.get(Borrower, borrower_id)
+        assert row is not None
+        session.expunge(row)
+        return row

@@ -36,13 +36,14 @@ from pathlib import Path
 from typing import Any, Final
 
 from flufl.bounce import all_failures
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
 
 from tenor.core.errors import InvalidArgumentError
 from tenor.notify.outbox import count_failure
 from tenor.notify.tables import Notification
 from tenor.store.database import Database
-from tenor.store.models import utc_now
+from tenor.store.models import Borrower, utc_now
 
 log = logging.getLogger("tenor.notify.bounces")
 
@@ -228,6 +229,10 @@ def _summary(message: Message) -> str:
 
 # --- the outbox -------------------------------------------------------------------------------
 
+#: Permanent bounces of one address after which reminders stop using it. One is not enough:
+#: the heuristic detectors read free text, and a mailbox can be full for good one day only.
+BOUNCES_FOR_DEAD_ADDRESS: Final = 2
+
 #: What :func:`record_bounce` made of a bounce.
 BOUNCED: Final = "bounced"
 DELAYED: Final = "delayed"
@@ -268,6 +273,7 @@ def record_bounce(db: Database, bounce: Bounce, now: dt.datetime | None = None) 
                     row.last_error = f"bounced: {bounce.diagnostic(address)}"[:2000]
                     count_failure(session, row)
                     log.warning("notification %s bounced: %s", row.id, row.last_error)
+                    _mark_dead_address(session, row, moment)
                 return BOUNCED
             if address in bounce.temporary:
                 note = f"delayed: {bounce.diagnostic(address)}"[:2000]
@@ -275,6 +281,29 @@ def record_bounce(db: Database, bounce: Bounce, now: dt.datetime | None = None) 
                     row.last_error, row.updated_at = note, moment
                 return DELAYED
     return UNMATCHED
+
+
+def _mark_dead_address(session: Session, row: Notification, now: dt.datetime) -> None:
+    """Flag the borrower's email once its address on record has bounced for good repeatedly."""
+    borrower = session.get(Borrower, row.borrower_id, with_for_update=True)
+    address = row.recipient.strip().lower()
+    if borrower is None or borrower.email_invalid_since is not None:
+        return
+    if (borrower.email or "").strip().lower() != address:
+        return
+    bounced = session.scalar(
+        select(func.count())
+        .select_from(Notification)
+        .where(
+            Notification.borrower_id == borrower.id,
+            Notification.channel == "email",
+            Notification.rule == "bounced",
+            func.lower(Notification.recipient) == address,
+        )
+    )
+    if (bounced or 0) >= BOUNCES_FOR_DEAD_ADDRESS:
+        borrower.email_invalid_since = now
+        log.warning("borrower %s: email bounced %s times; no more email", borrower.id, bounced)
 
 
 # --- the bounce mailbox -----------------------------------------------------------------------

@@ -117,6 +117,11 @@ def _prepare(
         if borrower is None:
             row.state, row.rule, row.updated_at = "refused", "no_borrower", now
             return "refused"
+        if row.channel == "email" and borrower.email_invalid_since is not None:
+            # The address bounced for good repeatedly since this was written.
+            row.state, row.rule, row.updated_at = "refused", "email_invalid", now
+            row.claimed_by = row.claimed_until = None
+            return "refused"
         if row.kind in REQUESTED_KINDS:
             return _outgoing(row)
         context = borrower_context(borrower)
