@@ -5,8 +5,12 @@ listener, which delivers it into a Maildir, and the bounce mailbox read by funct
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
 import smtplib
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from email.message import Message
@@ -18,6 +22,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+import tenor as tenor_package
 from tenor.actions import apikeys
 from tenor.actions.apikeys import create_api_key
 from tenor.api.app import create_app
@@ -535,3 +540,32 @@ def borrower(db: Database, borrower_id: int) -> Borrower:
         assert row is not None
         session.expunge(row)
         return row
+
+
+def test_the_bounce_listener_command_serves_until_interrupted(tmp_path: Path) -> None:
+    maildir = tmp_path / "bounces"
+    for sub in ("new", "cur", "tmp"):
+        (maildir / sub).mkdir(parents=True)
+    port = free_port()
+    # The worktree's sources, whatever the interpreter's own path says.
+    environment = {**os.environ, "PYTHONPATH": str(Path(tenor_package.__file__).parents[1])}
+    command = [sys.executable, "-c", "from tenor.cli import main; main()", "notify",
+               "bounce-listener", "--maildir", str(maildir), "--domain", BOUNCE_DOMAIN,
+               "--port", str(port)]  # fmt: skip
+    listener = subprocess.Popen(command, env=environment, stdout=subprocess.PIPE, text=True)
+    try:
+        assert listener.stdout is not None
+        assert f"taking mail for {BOUNCE_DOMAIN} on 127.0.0.1:{port}" in listener.stdout.readline()
+        reminder = Message()
+        reminder["Message-ID"] = "<1.2.reminder@tenor.example>"
+        with smtplib.SMTP("127.0.0.1", port, timeout=10) as smtp:
+            smtp.sendmail("", [BOUNCE_ADDRESS], postfix_dsn(reminder))
+        (stored,) = maildir.glob("new/*")
+        assert stored.read_bytes().startswith(
+            f"Return-Path: <>\r\nDelivered-To: {BOUNCE_ADDRESS}\r\n".encode()
+        )
+    finally:
+        listener.send_signal(signal.SIGINT)
+        assert listener.wait(timeout=10) == 0
+        if listener.stdout is not None:
+            listener.stdout.close()

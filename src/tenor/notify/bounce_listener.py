@@ -56,7 +56,9 @@ class MaildirDelivery:
         content = envelope.original_content or envelope.content
         if not isinstance(content, bytes):
             return "554 5.6.0 message content is not bytes"
-        trace = f"Return-Path: <{envelope.mail_from or ''}>\r\n" + "".join(
+        # aiosmtpd gives the null sender of a bounce as "<>", any other without brackets.
+        sender = (envelope.mail_from or "").strip().removeprefix("<").removesuffix(">")
+        trace = f"Return-Path: <{sender}>\r\n" + "".join(
             f"Delivered-To: {recipient}\r\n" for recipient in envelope.rcpt_tos
         )
         try:
