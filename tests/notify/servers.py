@@ -176,11 +176,14 @@ class Mailbox:
 
     messages: list[Message] = field(default_factory=list)
     logins: list[str] = field(default_factory=list)
+    #: Each message's envelope sender (MAIL FROM), where its bounce will go.
+    return_paths: list[str] = field(default_factory=list)
 
     async def handle_DATA(self, _server: object, _session: Session, envelope: Envelope) -> str:
         """Keep the message."""
         assert isinstance(envelope.content, bytes)
         self.messages.append(message_from_bytes(envelope.content, policy=email_policy.default))
+        self.return_paths.append(envelope.mail_from or "")
         return "250 OK"
 
 

@@ -109,6 +109,9 @@ def update_contact_preferences(
     if phones is not None:
         borrower.phones = list(phones)
     if email is not None:
+        if email.strip().lower() != (borrower.email or "").strip().lower():
+            # A new address has not bounced.
+            borrower.email_invalid_since = None
         borrower.email = email
     if time_zone is not None:
         borrower.time_zone = time_zone

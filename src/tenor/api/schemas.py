@@ -245,6 +245,11 @@ class BorrowerOut(_Response):
     preferred_channels: list[str]
     consents: dict[str, Any]
     opt_outs: list[str]
+    email_invalid_since: Instant | None = Field(
+        description="When reminders stopped using the email address on record because it "
+        "bounced for good repeatedly (null: it works, as far as anyone knows); a new address "
+        "clears it."
+    )
     industry: str | None
     registered_capital: str | None
     registered_capital_currency: str | None

@@ -431,6 +431,94 @@ def dead_letters_requeue_command(
     typer.echo(f"requeued {count} notifications")
 
 
+def bounces_command(
+    maildir: Annotated[
+        Path, typer.Option(help="The bounce mailbox, a Maildir (new, cur, tmp).", metavar="PATH")
+    ],
+    bounce_address: Annotated[
+        str | None,
+        typer.Option(
+            envvar="TENOR_SMTP_BOUNCE_ADDRESS",
+            help="The VERP return path's base (bounces@bounce.example), as the dispatcher sends.",
+            metavar="ADDRESS",
+        ),
+    ] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
+) -> None:
+    """Read the bounce mailbox: bounced reminders fail and count against the email channel.
+
+    Each new message is read once and moved to cur: applied bounces seen; bounces that match no
+    reminder, and messages no detector can read, flagged for a person; nothing is deleted.
+    """
+    from rich.console import Console
+    from rich.table import Table
+
+    from tenor.cli import domain_errors
+    from tenor.commands.opening import open_database
+    from tenor.notify.bounces import MaildirError, check_bounce_address, open_maildir, read_maildir
+
+    with domain_errors():
+        address = None if bounce_address is None else check_bounce_address(bounce_address)
+    try:
+        open_maildir(maildir)
+    except MaildirError as error:
+        _fail(f"--maildir {error}")
+    db = open_database()
+    try:
+        report = read_maildir(db, maildir, bounce_address=address)
+    except MaildirError as error:
+        _fail(f"--maildir {error}")
+    finally:
+        db.dispose()
+    document = report.as_dict()
+    if json_output:
+        _print_json(document)
+        return
+    table = Table(
+        "Read", "Matched", "Bounced", "Delayed", "Unmatched", "Not a bounce", "Unreadable"
+    )
+    table.add_row(*(f"{document[key]:,}" for key in document))
+    console = Console(highlight=False)
+    console.print(f"Bounce mailbox {maildir}:")
+    console.print(table)
+    if report.unmatched or report.unreadable:
+        console.print("Unmatched and unreadable messages are flagged in cur/ for a person.")
+
+
+def bounce_listener_command(
+    maildir: Annotated[
+        Path, typer.Option(help="The bounce mailbox to deliver into (a Maildir).", metavar="PATH")
+    ],
+    domain: Annotated[
+        str, typer.Option(help="The bounce domain; mail for any other is refused.", metavar="NAME")
+    ],
+    host: Annotated[str, typer.Option(help="Address to listen on.", metavar="HOST")] = "127.0.0.1",
+    port: Annotated[str, typer.Option(help="TCP port (25 for an MX).", metavar="PORT")] = "2525",
+) -> None:
+    """Accept the bounce domain's mail over SMTP into the bounce mailbox, until interrupted."""
+    import threading
+
+    from tenor.notify.bounce_listener import start_listener
+    from tenor.notify.bounces import MaildirError
+
+    number = _positive("--port", port, 65535)
+    if "@" in domain or "." not in domain.strip(".") or any(c.isspace() for c in domain):
+        _fail(f"--domain must be a domain name such as bounce.example, got {domain!r}")
+    try:
+        controller = start_listener(maildir, domain, host, number)
+    except MaildirError as error:
+        _fail(f"--maildir {error}")
+    except (OSError, RuntimeError) as error:
+        _fail(f"cannot listen on {host}:{number}: {error}")
+    typer.echo(f"taking mail for {domain} on {host}:{number} into {maildir}; Ctrl-C stops")
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        controller.stop()
+
+
 def register(app: typer.Typer) -> None:
     """Add ``tenor contact`` and ``tenor notify`` to ``app``."""
     contact = typer.Typer(
@@ -442,6 +530,8 @@ def register(app: typer.Typer) -> None:
     notify.command("preview")(preview_command)
     notify.command("schedule")(schedule_command)
     notify.command("dispatch")(dispatch_command)
+    notify.command("bounces")(bounces_command)
+    notify.command("bounce-listener")(bounce_listener_command)
     dead = typer.Typer(
         name="dead-letters", help="Notifications whose every attempt failed.", no_args_is_help=True
     )

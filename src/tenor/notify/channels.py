@@ -52,6 +52,8 @@ class OutgoingMessage:
     subject: str | None
     body: str
     locale: str
+    #: The outbox row's id, for channels that put it in the message (a VERP return path).
+    notification: int | None = None
 
 
 class DeliveryError(Exception):
@@ -90,9 +92,20 @@ def _post(client: httpx.Client, url: str, what: str, **kwargs: object) -> httpx.
     return response
 
 
+def verp_address(bounce_address: str, notification: int) -> str:
+    """``bounces+<notification>@domain``: a return path that names the message it returns."""
+    local, _, domain = bounce_address.rpartition("@")
+    return f"{local}+{notification}@{domain}"
+
+
 @dataclass
 class SmtpEmail:
-    """Email over SMTP; STARTTLS and login when configured."""
+    """Email over SMTP; STARTTLS and login when configured.
+
+    With ``bounce_address`` (``bounces@bounce.example``) each message's envelope sender is
+    ``bounces+<notification id>@bounce.example`` (VERP), so that a bounce which quotes nothing
+    of the message still names it (:mod:`tenor.notify.bounces`).
+    """
 
     host: str
     port: int = 587
@@ -102,6 +115,7 @@ class SmtpEmail:
     password: str | None = None
     timeout: float = TIMEOUT
     tls_context: ssl.SSLContext | None = None
+    bounce_address: str | None = None
 
     def send(self, message: OutgoingMessage) -> str | None:
         """Send one email; its Message-ID is the provider id."""
@@ -115,13 +129,18 @@ class SmtpEmail:
         email.set_content(message.body)
         # After set_content, which replaces every Content-* header.
         email["Content-Language"] = message.locale
+        return_path = (
+            verp_address(self.bounce_address, message.notification)
+            if self.bounce_address and message.notification is not None
+            else None
+        )
         try:
             with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
                 if self.starttls:
                     smtp.starttls(context=self.tls_context or ssl.create_default_context())
                 if self.username:
                     smtp.login(self.username, self.password or "")
-                smtp.send_message(email)
+                smtp.send_message(email, from_addr=return_path)
         except smtplib.SMTPRecipientsRefused as error:
             raise DeliveryError(
                 f"the mail server refused {error.recipients}", transient=False
@@ -269,6 +288,8 @@ class WebhookPush:
 def channels_from_environment(env: Mapping[str, str] | None = None) -> dict[str, Sender]:
     """The channels configured by ``TENOR_SMTP_*``, ``TENOR_SMS_*`` and ``TENOR_PUSH_*``.
 
+    ``TENOR_SMTP_BOUNCE_ADDRESS`` turns on VERP return paths (see :class:`SmtpEmail`).
+
     A channel without its settings is absent: its notifications wait, they do not fail.
     """
     env = os.environ if env is None else env
@@ -281,6 +302,7 @@ def channels_from_environment(env: Mapping[str, str] | None = None) -> dict[str,
             starttls=env.get("TENOR_SMTP_STARTTLS", "true").lower() not in ("0", "false", "no"),
             username=env.get("TENOR_SMTP_USERNAME") or None,
             password=env.get("TENOR_SMTP_PASSWORD") or None,
+            bounce_address=env.get("TENOR_SMTP_BOUNCE_ADDRESS") or None,
         )
     if env.get("TENOR_SMS_BASE_URL"):
         channels["sms"] = TwilioSms(

@@ -117,6 +117,11 @@ def _prepare(
         if borrower is None:
             row.state, row.rule, row.updated_at = "refused", "no_borrower", now
             return "refused"
+        if row.channel == "email" and borrower.email_invalid_since is not None:
+            # The address bounced for good repeatedly since this was written.
+            row.state, row.rule, row.updated_at = "refused", "email_invalid", now
+            row.claimed_by = row.claimed_until = None
+            return "refused"
         if row.kind in REQUESTED_KINDS:
             return _outgoing(row)
         context = borrower_context(borrower)
@@ -151,6 +156,7 @@ def _outgoing(row: Notification) -> OutgoingMessage:
         subject=row.subject,
         body=row.body,
         locale=row.locale,
+        notification=row.id,
     )
 
 
@@ -177,7 +183,7 @@ def _record(
         row.last_error = str(error)[:2000]
         if not error.transient:
             row.state = "failed"
-            _count_failure(session, row)
+            count_failure(session, row)
         elif row.attempts >= max_attempts:
             row.state = "dead"
         else:
@@ -187,7 +193,7 @@ def _record(
         return row.state
 
 
-def _count_failure(session: Session, row: Notification) -> None:
+def count_failure(session: Session, row: Notification) -> None:
     """A bounce or failure counts against the channel and hour it was sent on."""
     if row.hour is not None and row.rewarded is None:
         timing.reward(session, row.borrower_id, (row.channel, row.hour), paid=False)
@@ -330,7 +336,7 @@ def record_receipt(
             row.last_error = f"the provider reported {status}" + (
                 f" (error {error_code})" if error_code else ""
             )
-            _count_failure(session, row)
+            count_failure(session, row)
         return row.state
 
 

@@ -173,10 +173,15 @@ def contact_history(
 
 
 def recipient(borrower: Borrower, channel: str) -> str | None:
-    """Where a message on ``channel`` goes: a phone, an email address, the app's topic."""
+    """Where a message on ``channel`` goes: a phone, an email address, the app's topic.
+
+    None when there is none, or when the email address on record is known dead by its bounces.
+    """
     if channel in ("sms", "voice"):
         return borrower.phones[0] if borrower.phones else None
     if channel == "email":
+        if borrower.email_invalid_since is not None:
+            return None
         return borrower.email or None
     return f"borrower-{borrower.id}"
 
@@ -323,7 +328,10 @@ def _choices(
     base = f"reminder:{action.loan_id}:{action.installment}:{action.offset_days}"
     own = arms.get(borrower.id, {})
     default_hour = timing.slot_of(policy.default_hour, policy.hours)
-    usable = [c for c in step.channels if c not in borrower.opt_outs] or list(step.channels)
+    dead_email = borrower.email_invalid_since is not None
+    usable = [
+        c for c in step.channels if c not in borrower.opt_outs and not (c == "email" and dead_email)
+    ] or list(step.channels)
     chosen: list[tuple[str, int, str]] = []
     each: Sequence[ReminderChannel] = (*step.channels, *extra)
     if step.choose_channel:
@@ -372,7 +380,8 @@ def _row(
         else:
             state, not_before = "held", decision.next_allowed_at.astimezone(dt.UTC)
     if address is None:
-        state, rule = "refused", "no_address"
+        dead_email = channel == "email" and borrower.email_invalid_since is not None
+        state, rule = "refused", "email_invalid" if dead_email else "no_address"
     if channel in ("sms", "email") and rules.opt_out_notice_channels:
         # A rulebook that wants opt-out notices on texts and emails gets them on every one,
         # even when the message is held for now.

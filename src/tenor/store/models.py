@@ -60,6 +60,9 @@ class Borrower(Base):
     preferred_channels: Mapped[list[str]] = mapped_column(default=list)
     consents: Mapped[dict[str, Any]] = mapped_column(default=dict)
     opt_outs: Mapped[list[str]] = mapped_column(default=list)
+    #: When the email address on record was found dead (it hard-bounced repeatedly): reminders
+    #: stop using it until the address changes.
+    email_invalid_since: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     industry: Mapped[str | None] = mapped_column(String(100))
     registered_capital_minor: Mapped[int | None] = mapped_column(BigInteger)
     registered_capital_currency: Mapped[str | None] = mapped_column(String(3))

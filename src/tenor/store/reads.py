@@ -245,6 +245,7 @@ def borrower_document(
         if borrower.registered_capital_minor is not None and borrower.registered_capital_currency
         else None
     )
+    dead_since = borrower.email_invalid_since
     return {
         "id": borrower.id,
         "kind": borrower.kind,
@@ -258,6 +259,7 @@ def borrower_document(
         "preferred_channels": list(borrower.preferred_channels),
         "consents": dict(borrower.consents),
         "opt_outs": list(borrower.opt_outs),
+        "email_invalid_since": None if dead_since is None else dead_since.isoformat(),
         "industry": borrower.industry,
         "registered_capital": capital,
         "registered_capital_currency": borrower.registered_capital_currency,
