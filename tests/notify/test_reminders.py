@@ -217,3 +217,16 @@ def test_a_policy_uses_propensity_on_overdue_steps_only() -> None:
     stored = ReminderPolicy.model_validate(DEFAULT_POLICY.model_dump(mode="json"))
     assert stored == DEFAULT_POLICY
     assert stored.uses_propensity
+
+
+def test_a_long_message_id_fits_as_the_provider_id(db: Database) -> None:
+    # SMTP's provider id is the Message-ID: the reminder's key and the sending host's name.
+    seed_loan(db)
+    assert schedule(db, DUE - dt.timedelta(days=3)) == 1
+    message_id = "<" + "177.1.2.reminder.1.2.-3.sms|push@" + "mail-relay-01." * 15 + "example.cn>"
+    assert 200 < len(message_id) <= 255
+    with db.transaction() as session:
+        (row,) = session.scalars(select(Notification))
+        row.provider_id = message_id
+    (stored,) = rows(db)
+    assert stored.provider_id == message_id

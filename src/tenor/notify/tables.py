@@ -69,7 +69,7 @@ class Notification(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     rule: Mapped[str | None] = mapped_column(String(64))
     last_error: Mapped[str | None] = mapped_column(Text)
-    provider_id: Mapped[str | None] = mapped_column(String(100), index=True)
+    provider_id: Mapped[str | None] = mapped_column(String(255), index=True)
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     claimed_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

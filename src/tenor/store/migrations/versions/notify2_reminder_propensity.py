@@ -1,4 +1,5 @@
-"""notify: each reminder keeps the propensity to pay its policy step weighed
+"""notify: each reminder keeps the propensity to pay its policy step weighed; provider ids of
+up to 255 characters
 
 Revision ID: notify2
 Revises: notify1
@@ -6,7 +7,9 @@ Create Date: 2026-11-29 07:40:00
 
 An overdue step may add channels for a loan unlikely to pay or spare one likely to pay; the
 propensity it weighed stays on the reminder, so that a borrower's question "why was I called?"
-has its answer. Reminders written before this have none.
+has its answer. Reminders written before this have none. An email's provider id is its
+Message-ID, which carries the reminder's key and the sending host's name: 100 characters were
+too few for a long host name.
 """
 
 from __future__ import annotations
@@ -26,9 +29,15 @@ def upgrade() -> None:
     """Apply this migration."""
     with op.batch_alter_table("notifications") as table:
         table.add_column(sa.Column("propensity", sa.Float(), nullable=True))
+        table.alter_column(
+            "provider_id", type_=sa.String(length=255), existing_type=sa.String(length=100)
+        )
 
 
 def downgrade() -> None:
     """Revert this migration."""
     with op.batch_alter_table("notifications") as table:
+        table.alter_column(
+            "provider_id", type_=sa.String(length=100), existing_type=sa.String(length=255)
+        )
         table.drop_column("propensity")
