@@ -53,7 +53,6 @@ from tenor.core.collection import (
     OutcomeCode,
     Preservation,
     PromiseStatus,
-    commission_rate,
     legal_transition,
     placement_refusal,
     preservation_transition,
@@ -491,14 +490,13 @@ def place(db: Database, case_id: int, agency_id: int, *, actor: str) -> Placemen
         if agency is None or not agency.active:
             raise NotFoundError(f"agency {agency_id} does not exist")
         today = business_date(session)
-        bands = [CommissionBand(int(b["min_dpd"]), Decimal(b["rate"])) for b in agency.commission]
         placement = Placement(
             case_id=case.id,
             loan_id=case.loan_id,
             agency_id=agency.id,
             placed_on=today,
             recall_on=today + dt.timedelta(days=agency.recall_days),
-            rate=str(commission_rate(bands, case.days_past_due)),
+            rate=str(agency.rate_on(case.days_past_due)),
             days_past_due=case.days_past_due,
             balance_minor=case.balance_minor,
         )

@@ -31,7 +31,6 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any, Final
 
 from sqlalchemy import and_, func, insert, select
@@ -62,14 +61,12 @@ from tenor.core.collection import (
     ActionKind,
     Arm,
     CaseFacts,
-    CommissionBand,
     LegalStage,
     PathPosition,
     PromiseStatus,
     Segment,
     Strategy,
     assign_arm,
-    commission_rate,
     judge_promise,
     next_step,
     pause_reason,
@@ -711,8 +708,7 @@ def _place(
         return
     # The agency with the most room takes the case: placements spread over the panel.
     agency = max(agencies, key=lambda a: (a.capacity - open_counts.get(a.id, 0), -a.id))
-    bands = [CommissionBand(int(b["min_dpd"]), Decimal(b["rate"])) for b in agency.commission]
-    rate = commission_rate(bands, loan.facts.days_past_due)
+    rate = agency.rate_on(loan.facts.days_past_due)
     session.add(
         Placement(
             case_id=case.id,

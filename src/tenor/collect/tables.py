@@ -13,6 +13,7 @@ only where the case stands now, so that the queue and the close read one row per
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
@@ -30,6 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from tenor.core.collection import CommissionBand, commission_rate
 from tenor.store.models import Base, BigId, utc_now
 
 
@@ -82,6 +84,11 @@ class Agency(Base):
     capacity: Mapped[int] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+    def rate_on(self, days_past_due: int) -> Decimal:
+        """The commission rate of a case placed at ``days_past_due`` (its band's rate)."""
+        bands = [CommissionBand(int(b["min_dpd"]), Decimal(b["rate"])) for b in self.commission]
+        return commission_rate(bands, days_past_due)
 
 
 class CollectionCase(Base):
