@@ -381,7 +381,7 @@ class LoanState:
 
 @dataclass(slots=True)
 class _Book:
-    """The fold's running state in minor units; private to one call of :func:`fold`."""
+    """The fold's running state in minor units; private to a fold (and its :class:`Folded`)."""
 
     terms: LoanTerms
     rules: AccountRules
@@ -408,6 +408,22 @@ class _Book:
     written_off_on: dt.date | None = None
     restructured_on: list[dt.date] = field(default_factory=list)
     watch_until: dt.date | None = None
+
+    def copy(self) -> _Book:
+        """A book that can go on without changing this one."""
+        return dataclasses.replace(
+            self,
+            numbers=list(self.numbers),
+            start_dates=list(self.start_dates),
+            due_dates=list(self.due_dates),
+            owed=[list(row) for row in self.owed],
+            paid=[list(row) for row in self.paid],
+            waived=[list(row) for row in self.waived],
+            unpaid=[list(row) for row in self.unpaid],
+            settled_on=list(self.settled_on),
+            kept=[list(row) for row in self.kept],
+            restructured_on=list(self.restructured_on),
+        )
 
     def minor(self, amount: Money, event: Event) -> int:
         if amount.currency != self.currency:
@@ -1020,6 +1036,15 @@ def fold(
     Raises :class:`EventError` when the journal cannot describe a real loan (a repayment before
     any disbursement, a reversal of an unknown event, a waiver of more than is owed).
     """
+    book = _new_book(terms, rules)
+    for event in effective_events(events):
+        if as_of is not None and event.value_date > as_of:
+            break
+        _apply(book, event)
+    return book.state(as_of)
+
+
+def _new_book(terms: LoanTerms, rules: AccountRules | None) -> _Book:
     rules = rules or AccountRules()
     if rules.overpayment is not OverpaymentPolicy.CREDIT_BALANCE and terms.method in (
         Method.STEPPED,
@@ -1029,23 +1054,71 @@ def fold(
             f"overpayment policy {rules.overpayment} needs a schedule that can be re-amortised; "
             f"a {terms.method} loan takes credit-balance"
         )
-    book = _Book(terms=terms, rules=rules, currency=terms.principal.currency)
-    for event in effective_events(events):
-        if as_of is not None and event.value_date > as_of:
-            break
-        match event:
-            case Disbursed():
-                book.disburse(event)
-            case RepaymentReceived():
-                book.repay(event)
-            case ChargeApplied():
-                book.charge(event)
-            case Waived():
-                book.waive(event)
-            case WrittenOff():
-                book.write_off(event)
-            case Recovered():
-                book.recover(event)
-            case Restructured():
-                book.restructure(event)
-    return book.state(as_of)
+    return _Book(terms=terms, rules=rules, currency=terms.principal.currency)
+
+
+def _apply(book: _Book, event: LoanEvent) -> None:
+    match event:
+        case Disbursed():
+            book.disburse(event)
+        case RepaymentReceived():
+            book.repay(event)
+        case ChargeApplied():
+            book.charge(event)
+        case Waived():
+            book.waive(event)
+        case WrittenOff():
+            book.write_off(event)
+        case Recovered():
+            book.recover(event)
+        case Restructured():
+            book.restructure(event)
+
+
+@dataclass(frozen=True, slots=True)
+class Folded:
+    """A whole journal folded, kept so that one more event can be applied on its own.
+
+    :func:`fold_journal` makes one; :meth:`with_event` gives the fold of the same journal and
+    one more event exactly as :func:`fold` would, without replaying what came before, when
+    the event comes last in the fold's order. Posting a payment is mostly that case.
+    """
+
+    state: LoanState
+    _book: _Book
+    #: (value date, booking sequence) of the last event the fold applied.
+    _last: tuple[dt.date, int] | None
+    _event_ids: frozenset[str]
+
+    def with_event(self, event: LoanEvent) -> Folded | None:
+        """The fold of the journal and ``event``; None when it needs a whole new fold.
+
+        Applied alone, ``event`` ends where :func:`fold` of the longer journal ends only if
+        the fold would apply it last: not a reversal (which removes an earlier event), with
+        a later value date than every event folded (or the same date and a later sequence),
+        and an id the journal does not hold yet. Raises :class:`EventError` as :func:`fold`
+        does for an event the account refuses.
+        """
+        key = (event.value_date, event.sequence)
+        if (
+            isinstance(event, Reversed)
+            or (self._last is not None and key <= self._last)
+            or event.event_id in self._event_ids
+        ):
+            return None
+        book = self._book.copy()
+        _apply(book, event)
+        return Folded(book.state(None), book, key, self._event_ids | {event.event_id})
+
+
+def fold_journal(
+    terms: LoanTerms, events: Iterable[LoanEvent], rules: AccountRules | None = None
+) -> Folded:
+    """:func:`fold` of the whole journal, kept to take further events (:class:`Folded`)."""
+    journal = list(events)
+    book = _new_book(terms, rules)
+    last: tuple[dt.date, int] | None = None
+    for event in effective_events(journal):
+        _apply(book, event)
+        last = (event.value_date, event.sequence)
+    return Folded(book.state(None), book, last, frozenset(event.event_id for event in journal))
