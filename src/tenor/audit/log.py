@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from typing import Any, Final, cast
 
 import rfc8785
+from psycopg.types.json import Json
 from sqlalchemy import Connection, Table, bindparam, insert, literal, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -56,7 +57,7 @@ from tenor.audit.merkle import (
 )
 from tenor.audit.tables import AuditLeaf, AuditLogHead, AuditNode, SignedTreeHead
 from tenor.core.errors import DomainError
-from tenor.store.database import is_postgres
+from tenor.store.database import is_postgres, postgres_sql
 from tenor.store.models import JournalEntry, utc_now
 
 LEAF_VERSION: Final = 1
@@ -194,6 +195,22 @@ _INSERT_EVENT_AND_LEAF: Final = (
     )
     .returning(_LEAVES.c.journal_id)
 )
+
+
+#: :data:`_INSERT_EVENT_AND_LEAF` as PostgreSQL text for a psycopg cursor, for the posting
+#: path's own connections; :func:`event_statement_values` gives its parameters.
+INSERT_EVENT_SQL, _PG_INSERT_EVENT_CONSTANTS = postgres_sql(_INSERT_EVENT_AND_LEAF)
+
+
+def event_statement_values(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The parameters of :data:`INSERT_EVENT_SQL` for a journal row (every column but ``id``):
+    the row, its leaf's hash, and the payload as JSON."""
+    return {
+        **_PG_INSERT_EVENT_CONSTANTS,
+        **values,
+        "payload": Json(values["payload"]),
+        "leaf_hash": leaf_hash(event_leaf(values)),
+    }
 
 
 def insert_event(connection: Connection, values: Mapping[str, Any]) -> int:

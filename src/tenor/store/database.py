@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Engine, create_engine, event
+import psycopg
+from sqlalchemy import ClauseElement, Dialect, Engine, create_engine, event
+from sqlalchemy.dialects.postgresql import psycopg as postgresql_psycopg
 from sqlalchemy.orm import Session, sessionmaker
 
 DEFAULT_DATABASE_URL = "sqlite:///tenor.db"
+
+_IDLE = psycopg.pq.TransactionStatus.IDLE
 
 #: Execution option marking a connection that only reads (SQLite then takes no write lock).
 READ_ONLY = "tenor_read_only"
@@ -61,9 +66,27 @@ def make_engine(url: str | None = None) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
+_POSTGRES = cast(Callable[[], Dialect], postgresql_psycopg.dialect)()  # an untyped constructor
+
+
+def postgres_sql(statement: ClauseElement) -> tuple[str, dict[str, Any]]:
+    """A statement as PostgreSQL text for a psycopg cursor, and the constants it binds.
+
+    Built once at import, it lets the payment path run SQLAlchemy's statements on its own
+    connections (:meth:`Database.postgres_connection`) without compiling them per request.
+    """
+    compiled = statement.compile(dialect=_POSTGRES)
+    constants = {name: value for name, value in compiled.params.items() if value is not None}
+    return compiled.string, constants
+
+
 def is_postgres(engine: Engine) -> bool:
     """Whether ``engine`` talks to PostgreSQL (row locks, SKIP LOCKED, COPY)."""
     return engine.dialect.name == "postgresql"
+
+
+#: Idle psycopg connections :meth:`Database.postgres_connection` keeps, like the engine's pool.
+_IDLE_CONNECTIONS = 10
 
 
 class Database:
@@ -76,6 +99,51 @@ class Database:
         self.read_sessions = sessionmaker(
             self.engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False
         )
+        self._idle: list[psycopg.Connection[Any]] = []
+        self._idle_lock = threading.Lock()
+        self._idle_pid = os.getpid()
+
+    @contextmanager
+    def postgres_connection(self) -> Iterator[psycopg.Connection[Any]]:
+        """A psycopg connection to the PostgreSQL database, for the payment path.
+
+        It comes from a small pool of its own, not the engine's: SQLAlchemy's pool pings
+        every connection it hands out, a round trip per payment. This one does not, so the
+        caller's first statement can find a connection the server dropped while it idled
+        (``connection.closed``) and must then start again. The caller commits; a connection
+        left in a transaction is rolled back, and a broken one is closed, not pooled.
+        """
+        connection = self._take()
+        try:
+            yield connection
+        finally:
+            self._give_back(connection)
+
+    def _take(self) -> psycopg.Connection[Any]:
+        with self._idle_lock:
+            if self._idle_pid != os.getpid():
+                # A forked child must not share its parent's sockets.
+                self._idle, self._idle_pid = [], os.getpid()
+            if self._idle:
+                return self._idle.pop()
+        arguments, options = self.engine.dialect.create_connect_args(self.engine.url)
+        return psycopg.connect(*arguments, **options)
+
+    def _give_back(self, connection: psycopg.Connection[Any]) -> None:
+        if not connection.closed and connection.info.transaction_status != _IDLE:
+            try:
+                connection.rollback()
+            except psycopg.Error:
+                connection.close()
+        with self._idle_lock:
+            if (
+                not connection.closed
+                and self._idle_pid == os.getpid()
+                and len(self._idle) < _IDLE_CONNECTIONS
+            ):
+                self._idle.append(connection)
+                return
+        connection.close()
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -91,4 +159,9 @@ class Database:
 
     def dispose(self) -> None:
         """Close every pooled connection."""
+        with self._idle_lock:
+            idle, self._idle = self._idle, []
+        if self._idle_pid == os.getpid():
+            for connection in idle:
+                connection.close()
         self.engine.dispose()
