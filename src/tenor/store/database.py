@@ -80,6 +80,12 @@ def postgres_sql(statement: ClauseElement) -> tuple[str, dict[str, Any]]:
     return compiled.string, constants
 
 
+def connection_lost(error: psycopg.Error) -> bool:
+    """Whether ``error`` means the connection is gone (the server restarted or dropped it)."""
+    connection = error.pgconn
+    return connection is None or connection.status == psycopg.pq.ConnStatus.BAD
+
+
 def is_postgres(engine: Engine) -> bool:
     """Whether ``engine`` talks to PostgreSQL (row locks, SKIP LOCKED, COPY)."""
     return engine.dialect.name == "postgresql"

@@ -28,7 +28,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from tenor.audit.log import INSERT_EVENT_SQL, event_statement_values, insert_event
@@ -50,7 +50,7 @@ from tenor.core.errors import DomainError
 from tenor.core.restructure import under_watch
 from tenor.products import ProductConfig
 from tenor.store.codec import EVENT_KINDS, event_from_record, event_payload, terms_from_json
-from tenor.store.database import Database, is_postgres, postgres_sql
+from tenor.store.database import Database, connection_lost, is_postgres, postgres_sql
 from tenor.store.models import (
     InstallmentRow,
     JournalEntry,
@@ -465,9 +465,11 @@ class _Posting:
     #: The loan's lifecycle status after the event (``loans.status``).
     status: str
     state_row: dict[str, Any]
-    #: Installment rows: changed, new, and the numbers of those no longer in the schedule;
-    #: None when the loan had no journal, and its projection is written whole.
-    updated: list[dict[str, Any]] | None
+    #: Whether the projection is written whole (the loan had no journal before): its rows
+    #: deleted, the state row inserted, and every installment row in ``added``.
+    whole: bool
+    #: Installment rows: changed, new, and the numbers of those no longer in the schedule.
+    updated: list[dict[str, Any]]
     added: list[dict[str, Any]]
     gone: list[int]
     after: LoanState
@@ -490,16 +492,14 @@ def _posting(
     """
     loan_id = book.loan.id
     kept = _kept(book, last)
-    terms = terms_from_json(book.loan.terms) if kept is None else None
     events: list[LoanEvent] | None = None
     if kept is not None:
         before = kept.folded
         before_rows: list[dict[str, Any]] | None = kept.installments
         sequence = kept.last_sequence + 1
     else:
-        assert terms is not None
         events = load_journal()
-        before = fold_journal(terms, events, book.rules)
+        before = fold_journal(terms_from_json(book.loan.terms), events, book.rules)
         before_rows = installment_rows(loan_id, before.state) if events else None
         sequence = max((event.sequence for event in events), default=0) + 1
     event_id = str(uuid.uuid4())
@@ -507,20 +507,17 @@ def _posting(
     event = make_event(book, before.state, Slot(event_id, sequence, today))
     after = before.with_event(event)
     if after is None:
-        # A backdated event: the whole journal folds again.
-        if events is None:
-            events = load_journal()
-        after = fold_journal(
-            terms or terms_from_json(book.loan.terms), [*events, event], book.rules
-        )
+        # A backdated event or a reversal: the whole journal folds again.
+        events = load_journal() if events is None else events
+        after = fold_journal(terms_from_json(book.loan.terms), [*events, event], book.rules)
     after_rows = installment_rows(loan_id, after.state)
     if len(_KEPT) >= _KEPT_LIMIT:
         _KEPT.clear()
     _KEPT[loan_id] = _Kept(
         event_id, sequence, book.loan.terms, book.loan.product_id, after, after_rows
     )
-    updated: list[dict[str, Any]] | None = None
-    added: list[dict[str, Any]] = []
+    updated: list[dict[str, Any]] = []
+    added: list[dict[str, Any]] = after_rows
     gone: list[int] = []
     if before_rows is not None:
         before_by_number = {row["number"]: row for row in before_rows}
@@ -546,6 +543,7 @@ def _posting(
         },
         status=loan_status(book, after.state),
         state_row=state_row(loan_id, after.state, status, today, sequence),
+        whole=before_rows is None,
         updated=updated,
         added=added,
         gone=gone,
@@ -624,7 +622,7 @@ def append(
                     fingerprint=fingerprint,
                     actor=actor,
                 )
-        except (IntegrityError, psycopg.IntegrityError, _VersionMovedError, _StaleConnectionError):
+        except (IntegrityError, _VersionMovedError, _StaleConnectionError):
             # Another writer appended to this loan first (the same idempotency key, or the
             # same next sequence), or a pooled connection had gone before anything was
             # written: look again from the start.
@@ -699,8 +697,10 @@ def append_in(
         )
         if moved.rowcount != 1:
             raise _VersionMovedError
-    if posting.updated is None:
-        write_projection(session, book, posting.after, book.business_date, posting.event.sequence)
+    if posting.whole:
+        connection.execute(delete(_INSTALLMENTS).where(_INSTALLMENTS.c.loan_id == loan_id))
+        connection.execute(delete(_STATES).where(_STATES.c.loan_id == loan_id))
+        connection.execute(insert(_STATES), [posting.state_row])
     else:
         if posting.gone:
             connection.execute(
@@ -710,9 +710,9 @@ def append_in(
             )
         if posting.updated:
             connection.execute(_UPDATE_INSTALLMENT, [_keyed(row) for row in posting.updated])
-        if posting.added:
-            connection.execute(insert(_INSTALLMENTS), posting.added)
         connection.execute(_UPDATE_STATE, {**posting.state_row, "b_loan_id": loan_id})
+    if posting.added:
+        connection.execute(insert(_INSTALLMENTS), posting.added)
     return Appended(posting.event.event_id, journal_id, replayed=False, state=posting.after)
 
 
@@ -738,61 +738,67 @@ def _append_postgres(
 
     The statements are :func:`append_in`'s, sent in pipeline mode: the loan's lock and its
     journal's last event in one round trip; the event, its leaf, the projection's changed rows
-    and the commit in another. A connection that fails in the first round trip had gone
-    idle-dead in the pool: the append starts again on a fresh one.
+    and the commit in another. A connection found dead in the first round trip had died idle
+    in the pool: :class:`_StaleConnectionError` asks for a new start. Driver errors come out
+    as SQLAlchemy's (an ``IntegrityError`` for a unique key), as from every other path.
     """
-    with db.postgres_connection() as connection, connection.pipeline():
-        loan = connection.cursor()
-        last = connection.cursor()
-        try:
+    # Only a connection lost while reading asks for a new start: nothing was written yet.
+    reading = False
+    try:
+        with db.postgres_connection() as connection, connection.pipeline():
+            reading = True
+            loan = connection.cursor()
+            last = connection.cursor()
             loan.execute(_PG_LOAN_LOCKED, {**_PG_LOAN_DEFAULTS, "loan_id": loan_id})
             last.execute(_PG_LAST_EVENT, {**_PG_LAST_EVENT_DEFAULTS, "loan_id": loan_id})
             row = loan.fetchone()
-        except psycopg.OperationalError as error:
-            if connection.closed:
-                raise _StaleConnectionError from error
-            raise
-        if row is None:
-            raise NotFoundError(f"loan {loan_id} does not exist")
-        book = _book(row)
-        last_row = last.fetchone()
+            if row is None:
+                raise NotFoundError(f"loan {loan_id} does not exist")
+            book = _book(row)
+            last_row = last.fetchone()
 
-        def load_journal() -> list[LoanEvent]:
-            events = connection.cursor()
-            events.execute(_PG_EVENTS, {"loan_id": loan_id})
-            return [event_from_record(*record) for record in events.fetchall()]
+            def load_journal() -> list[LoanEvent]:
+                events = connection.cursor()
+                events.execute(_PG_EVENTS, {"loan_id": loan_id})
+                return [event_from_record(*record) for record in events.fetchall()]
 
-        posting = _posting(
-            book,
-            None if last_row is None else (last_row[0], last_row[1]),
-            load_journal,
-            make_event,
-            idempotency_key=idempotency_key,
-            fingerprint=fingerprint,
-            actor=actor,
-        )
-        inserted = connection.cursor()
-        inserted.execute(INSERT_EVENT_SQL, event_statement_values(posting.journal_row))
-        writes = connection.cursor()
-        if posting.status != book.loan.status:
-            writes.execute(_PG_SET_STATUS, {"b_id": loan_id, "status": posting.status})
-        if posting.updated is None:
-            writes.execute(_PG_DELETE_INSTALLMENTS, {"loan_id": loan_id})
-            writes.execute(_PG_DELETE_STATE, {"loan_id": loan_id})
-            writes.execute(_PG_INSERT_STATE, posting.state_row)
-            rows = installment_rows(loan_id, posting.after)
-        else:
-            if posting.gone:
-                writes.execute(_PG_DELETE_GONE, {"loan_id": loan_id, "numbers": posting.gone})
-            if posting.updated:
-                writes.executemany(_PG_UPDATE_INSTALLMENT, [_keyed(r) for r in posting.updated])
-            writes.execute(_PG_UPDATE_STATE, {**posting.state_row, "b_loan_id": loan_id})
-            rows = posting.added
-        if rows:
-            writes.executemany(_PG_INSERT_INSTALLMENT, rows)
-        connection.commit()
-        journal_row = inserted.fetchone()
-    assert journal_row is not None
+            posting = _posting(
+                book,
+                None if last_row is None else (last_row[0], last_row[1]),
+                load_journal,
+                make_event,
+                idempotency_key=idempotency_key,
+                fingerprint=fingerprint,
+                actor=actor,
+            )
+            reading = False
+            inserted = connection.cursor()
+            inserted.execute(INSERT_EVENT_SQL, event_statement_values(posting.journal_row))
+            writes = connection.cursor()
+            if posting.status != book.loan.status:
+                writes.execute(_PG_SET_STATUS, {"b_id": loan_id, "status": posting.status})
+            if posting.whole:
+                writes.execute(_PG_DELETE_INSTALLMENTS, {"loan_id": loan_id})
+                writes.execute(_PG_DELETE_STATE, {"loan_id": loan_id})
+                writes.execute(_PG_INSERT_STATE, posting.state_row)
+            else:
+                if posting.gone:
+                    writes.execute(_PG_DELETE_GONE, {"loan_id": loan_id, "numbers": posting.gone})
+                if posting.updated:
+                    writes.executemany(
+                        _PG_UPDATE_INSTALLMENT, [_keyed(row) for row in posting.updated]
+                    )
+                writes.execute(_PG_UPDATE_STATE, {**posting.state_row, "b_loan_id": loan_id})
+            if posting.added:
+                writes.executemany(_PG_INSERT_INSTALLMENT, posting.added)
+            connection.commit()
+            journal_row = inserted.fetchone()
+    except psycopg.Error as error:
+        if reading and connection_lost(error):
+            raise _StaleConnectionError from error
+        raise DBAPIError.instance(None, None, error, psycopg.Error, hide_parameters=True) from error
+    if journal_row is None:
+        raise LookupError("the journal's insert returned no row")
     return Appended(posting.event.event_id, journal_row[0], replayed=False, state=posting.after)
 
 
