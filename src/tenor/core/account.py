@@ -933,14 +933,31 @@ class _Book:
 
     # --- result -----------------------------------------------------------------------------
 
-    def state(self, as_of: dt.date | None) -> LoanState:
+    def state(
+        self, as_of: dt.date | None, earlier: tuple[_Book, LoanState] | None = None
+    ) -> LoanState:
+        """The immutable state of the book; ``earlier``: a book this one was copied from and
+        its state, whose installments are reused where nothing of them changed."""
         currency = self.currency
 
         def money(minor: int) -> Money:
             return Money.trusted(minor, currency)
 
-        installments = tuple(
-            InstallmentState(
+        def installment(i: int) -> InstallmentState:
+            if earlier is not None:
+                book, state = earlier
+                if (
+                    i < len(book.numbers)
+                    and book.numbers[i] == self.numbers[i]
+                    and book.owed[i] == self.owed[i]
+                    and book.paid[i] == self.paid[i]
+                    and book.waived[i] == self.waived[i]
+                    and book.settled_on[i] == self.settled_on[i]
+                    and book.due_dates[i] == self.due_dates[i]
+                    and book.start_dates[i] == self.start_dates[i]
+                ):
+                    return state.installments[i]
+            return InstallmentState(
                 number=self.numbers[i],
                 start_date=self.start_dates[i],
                 due_date=self.due_dates[i],
@@ -957,8 +974,8 @@ class _Book:
                 waived_penalty=money(self.waived[i][Component.PENALTY]),
                 settled_on=self.settled_on[i],
             )
-            for i in range(len(self.numbers))
-        )
+
+        installments = tuple(installment(i) for i in range(len(self.numbers)))
         outstanding = self.outstanding_principal()
         if not self.numbers and not self.disbursed:
             status = Status.PENDING
@@ -1108,7 +1125,8 @@ class Folded:
             return None
         book = self._book.copy()
         _apply(book, event)
-        return Folded(book.state(None), book, key, self._event_ids | {event.event_id})
+        state = book.state(None, (self._book, self.state))
+        return Folded(state, book, key, self._event_ids | {event.event_id})
 
 
 def fold_journal(

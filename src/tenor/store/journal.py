@@ -35,6 +35,7 @@ from tenor.audit.log import INSERT_EVENT_SQL, event_statement_values, insert_eve
 from tenor.core.account import (
     AccountRules,
     Folded,
+    InstallmentState,
     LoanEvent,
     LoanState,
     fold,
@@ -315,8 +316,14 @@ def delinquency(state: LoanState, product: ProductConfig, day: dt.date) -> Delin
 
 
 def _assess(state: LoanState, policy: DelinquencyPolicy, day: dt.date) -> DelinquencyStatus:
+    # Only installments due before the day count towards days past due and the overdue
+    # amount; the rest are left out rather than turned into Money for nothing.
     return assess(
-        [UnpaidInstallment(item.due_date, item.unpaid) for item in state.installments],
+        [
+            UnpaidInstallment(item.due_date, item.unpaid)
+            for item in state.installments
+            if item.due_date < day
+        ],
         day,
         policy,
         restructured=under_watch(state, day),
@@ -370,26 +377,27 @@ def state_row(
 
 def installment_rows(loan_id: int, state: LoanState) -> list[dict[str, Any]]:
     """The installment rows that project ``state`` (the business date does not change them)."""
-    return [
-        {
-            "loan_id": loan_id,
-            "number": item.number,
-            "start_date": item.start_date,
-            "due_date": item.due_date,
-            "principal_minor": item.principal.minor,
-            "interest_minor": item.interest.minor,
-            "fee_minor": item.fee.minor,
-            "penalty_minor": item.penalty.minor,
-            "paid_principal_minor": item.paid_principal.minor,
-            "paid_interest_minor": item.paid_interest.minor,
-            "paid_fee_minor": item.paid_fee.minor,
-            "paid_penalty_minor": item.paid_penalty.minor,
-            "waived_minor": item.waived_minor,
-            "unpaid_minor": item.unpaid_minor,
-            "settled_on": item.settled_on,
-        }
-        for item in state.installments
-    ]
+    return [_installment_row(loan_id, item) for item in state.installments]
+
+
+def _installment_row(loan_id: int, item: InstallmentState) -> dict[str, Any]:
+    return {
+        "loan_id": loan_id,
+        "number": item.number,
+        "start_date": item.start_date,
+        "due_date": item.due_date,
+        "principal_minor": item.principal.minor,
+        "interest_minor": item.interest.minor,
+        "fee_minor": item.fee.minor,
+        "penalty_minor": item.penalty.minor,
+        "paid_principal_minor": item.paid_principal.minor,
+        "paid_interest_minor": item.paid_interest.minor,
+        "paid_fee_minor": item.paid_fee.minor,
+        "paid_penalty_minor": item.paid_penalty.minor,
+        "waived_minor": item.waived_minor,
+        "unpaid_minor": item.unpaid_minor,
+        "settled_on": item.settled_on,
+    }
 
 
 def write_projection(
@@ -510,7 +518,16 @@ def _posting(
         # A backdated event or a reversal: the whole journal folds again.
         events = load_journal() if events is None else events
         after = fold_journal(terms_from_json(book.loan.terms), [*events, event], book.rules)
-    after_rows = installment_rows(loan_id, after.state)
+    # The fold reuses the installments an event leaves unchanged, and so do their rows.
+    kept_rows = (
+        {}
+        if before_rows is None
+        else dict(zip(map(id, before.state.installments), before_rows, strict=True))
+    )
+    after_rows = [
+        kept_rows.get(id(item)) or _installment_row(loan_id, item)
+        for item in after.state.installments
+    ]
     if len(_KEPT) >= _KEPT_LIMIT:
         _KEPT.clear()
     _KEPT[loan_id] = _Kept(
