@@ -276,19 +276,32 @@ class InstallmentState:
     @property
     def unpaid_interest(self) -> Money:
         """Interest still owed."""
-        return self._money(
-            self.interest.minor - self.paid_interest.minor - self.waived_interest.minor
-        )
+        return self._money(self.unpaid_interest_minor)
+
+    @property
+    def unpaid_interest_minor(self) -> int:
+        """Interest still owed, in minor units."""
+        return self.interest.minor - self.paid_interest.minor - self.waived_interest.minor
 
     @property
     def unpaid_fee(self) -> Money:
         """Fees still owed."""
-        return self._money(self.fee.minor - self.paid_fee.minor - self.waived_fee.minor)
+        return self._money(self.unpaid_fee_minor)
+
+    @property
+    def unpaid_fee_minor(self) -> int:
+        """Fees still owed, in minor units."""
+        return self.fee.minor - self.paid_fee.minor - self.waived_fee.minor
 
     @property
     def unpaid_penalty(self) -> Money:
         """Penalties still owed."""
-        return self._money(self.penalty.minor - self.paid_penalty.minor - self.waived_penalty.minor)
+        return self._money(self.unpaid_penalty_minor)
+
+    @property
+    def unpaid_penalty_minor(self) -> int:
+        """Penalties still owed, in minor units."""
+        return self.penalty.minor - self.paid_penalty.minor - self.waived_penalty.minor
 
     @property
     def unpaid_minor(self) -> int:
@@ -336,40 +349,42 @@ class LoanState:
     watch_until: dt.date | None = None
 
     def _unpaid_sum(self, name: str, on: dt.date | None, *, strictly_before: bool) -> Money:
+        """The sum of the installments' ``name`` (a ``*_minor`` property), those due before
+        (or on) ``on`` only when it is given."""
         total = 0
         for item in self.installments:
             if on is not None and (item.due_date >= on if strictly_before else item.due_date > on):
                 continue
-            total += getattr(item, name).minor if name != "unpaid" else item.unpaid_minor
+            total += getattr(item, name)
         return Money.trusted(total, self.currency)
 
     @property
     def outstanding_interest(self) -> Money:
         """Scheduled interest not yet paid or waived, due or not."""
-        return self._unpaid_sum("unpaid_interest", None, strictly_before=False)
+        return self._unpaid_sum("unpaid_interest_minor", None, strictly_before=False)
 
     @property
     def outstanding_fees(self) -> Money:
         """Fees not yet paid or waived."""
-        return self._unpaid_sum("unpaid_fee", None, strictly_before=False)
+        return self._unpaid_sum("unpaid_fee_minor", None, strictly_before=False)
 
     @property
     def outstanding_penalties(self) -> Money:
         """Penalties not yet paid or waived."""
-        return self._unpaid_sum("unpaid_penalty", None, strictly_before=False)
+        return self._unpaid_sum("unpaid_penalty_minor", None, strictly_before=False)
 
     @property
     def total_outstanding(self) -> Money:
         """Principal plus every unpaid interest, fee and penalty of the schedule."""
-        return self._unpaid_sum("unpaid", None, strictly_before=False)
+        return self._unpaid_sum("unpaid_minor", None, strictly_before=False)
 
     def arrears(self, on: dt.date) -> Money:
         """What fell due before ``on`` and is still unpaid."""
-        return self._unpaid_sum("unpaid", on, strictly_before=True)
+        return self._unpaid_sum("unpaid_minor", on, strictly_before=True)
 
     def due(self, on: dt.date) -> Money:
         """What has fallen due on or before ``on`` and is still unpaid."""
-        return self._unpaid_sum("unpaid", on, strictly_before=False)
+        return self._unpaid_sum("unpaid_minor", on, strictly_before=False)
 
     def next_installment(self, on: dt.date) -> InstallmentState | None:
         """The first unsettled installment due on or after ``on``."""

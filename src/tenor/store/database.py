@@ -116,8 +116,9 @@ class Database:
         It comes from a small pool of its own, not the engine's: SQLAlchemy's pool pings
         every connection it hands out, a round trip per payment. This one does not, so the
         caller's first statement can find a connection the server dropped while it idled
-        (``connection.closed``) and must then start again. The caller commits; a connection
-        left in a transaction is rolled back, and a broken one is closed, not pooled.
+        (:func:`connection_lost`) and must then start again. The connection is in autocommit
+        mode: the caller sends ``BEGIN`` and ``COMMIT``; a connection left in a transaction is
+        rolled back, and a broken one is closed, not pooled.
         """
         connection = self._take()
         try:
@@ -133,7 +134,8 @@ class Database:
             if self._idle:
                 return self._idle.pop()
         arguments, options = self.engine.dialect.create_connect_args(self.engine.url)
-        return psycopg.connect(*arguments, **options)
+        # The caller sends BEGIN and COMMIT itself, with its statements.
+        return psycopg.connect(*arguments, **options, autocommit=True)
 
     def _give_back(self, connection: psycopg.Connection[Any]) -> None:
         if not connection.closed and connection.info.transaction_status != _IDLE:

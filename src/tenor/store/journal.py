@@ -21,6 +21,7 @@ from sqlalchemy import (
     ARRAY,
     Integer,
     Table,
+    Text,
     any_,
     bindparam,
     delete,
@@ -28,6 +29,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
@@ -143,7 +145,8 @@ _LOAN = (
         _LOANS.c.terms,
         _LOANS.c.status,
         _LOANS.c.version,
-        Product.config,
+        # As text: the cache of validated products is keyed by it (:func:`_product`).
+        sql_cast(Product.config, Text),
         Setting.value,
     )
     .join(Product, Product.id == _LOANS.c.product_id)
@@ -261,17 +264,17 @@ def product_config(document: dict[str, Any]) -> ProductConfig:
     Product rows never change (a new version is a new row), so the document's text is a
     safe key; it keeps pydantic off the path of every payment.
     """
-    return _product(document)[0]
+    return _product(json.dumps(document, sort_keys=True, separators=(",", ":")))[0]
 
 
-def _product(document: dict[str, Any]) -> tuple[ProductConfig, AccountRules, DelinquencyPolicy]:
-    key = json.dumps(document, sort_keys=True, separators=(",", ":"))
-    product = _PRODUCTS.get(key)
+def _product(document: str) -> tuple[ProductConfig, AccountRules, DelinquencyPolicy]:
+    """The product of a stored document's JSON text, with its rules, made once per process."""
+    product = _PRODUCTS.get(document)
     if product is None:
         if len(_PRODUCTS) > 1024:
             _PRODUCTS.clear()
-        config = ProductConfig.model_validate(document)
-        product = _PRODUCTS[key] = (
+        config = ProductConfig.model_validate(json.loads(document))
+        product = _PRODUCTS[document] = (
             config,
             config.account_rules(),
             config.delinquency_policy(),
@@ -753,31 +756,39 @@ def _append_postgres(
 ) -> Appended:
     """:func:`append_in` on PostgreSQL in two round trips, on a psycopg connection.
 
-    The statements are :func:`append_in`'s, sent in pipeline mode: the loan's lock and its
-    journal's last event in one round trip; the event, its leaf, the projection's changed rows
-    and the commit in another. A connection found dead in the first round trip had died idle
-    in the pool: :class:`_StaleConnectionError` asks for a new start. Driver errors come out
-    as SQLAlchemy's (an ``IntegrityError`` for a unique key), as from every other path.
+    The statements are :func:`append_in`'s, each round trip one script in the simple query
+    protocol (as ``pgbench`` sends its own): ``BEGIN``, the loan's lock and its journal's last
+    event; then the event and its leaf, the projection's changed rows and ``COMMIT``. The
+    driver's per-statement work, not the server's, was most of a payment's cost. Values are
+    bound by psycopg's client-side quoting (:class:`psycopg.ClientCursor`); a failing
+    statement stops the script, and the transaction is rolled back.
+
+    A connection found dead in the first round trip had died idle in the pool:
+    :class:`_StaleConnectionError` asks for a new start. Driver errors come out as
+    SQLAlchemy's (an ``IntegrityError`` for a unique key), as from every other path.
     """
     # Only a connection lost while reading asks for a new start: nothing was written yet.
     reading = False
     try:
-        with db.postgres_connection() as connection, connection.pipeline():
+        with db.postgres_connection() as connection:
+            cursor = psycopg.ClientCursor(connection)
+            bind = cursor.mogrify
             reading = True
-            loan = connection.cursor()
-            last = connection.cursor()
-            loan.execute(_PG_LOAN_LOCKED, {**_PG_LOAN_DEFAULTS, "loan_id": loan_id})
-            last.execute(_PG_LAST_EVENT, {**_PG_LAST_EVENT_DEFAULTS, "loan_id": loan_id})
-            row = loan.fetchone()
+            cursor.execute(
+                f"BEGIN;{bind(_PG_LOAN_LOCKED, {**_PG_LOAN_DEFAULTS, 'loan_id': loan_id})};"
+                f"{bind(_PG_LAST_EVENT, {**_PG_LAST_EVENT_DEFAULTS, 'loan_id': loan_id})}"
+            )
+            cursor.nextset()
+            row = cursor.fetchone()
+            cursor.nextset()
+            last_row = cursor.fetchone()
             if row is None:
                 raise NotFoundError(f"loan {loan_id} does not exist")
             book = _book(row)
-            last_row = last.fetchone()
 
             def load_journal() -> list[LoanEvent]:
-                events = connection.cursor()
-                events.execute(_PG_EVENTS, {"loan_id": loan_id})
-                return [event_from_record(*record) for record in events.fetchall()]
+                cursor.execute(bind(_PG_EVENTS, {"loan_id": loan_id}))
+                return [event_from_record(*record) for record in cursor.fetchall()]
 
             posting = _posting(
                 book,
@@ -789,27 +800,27 @@ def _append_postgres(
                 actor=actor,
             )
             reading = False
-            inserted = connection.cursor()
-            inserted.execute(INSERT_EVENT_SQL, event_statement_values(posting.journal_row))
-            writes = connection.cursor()
+            # The insert comes first: its result, the journal row's id, is the script's first.
+            script = [bind(INSERT_EVENT_SQL, event_statement_values(posting.journal_row))]
             if posting.status != book.loan.status:
-                writes.execute(_PG_SET_STATUS, {"b_id": loan_id, "status": posting.status})
+                script.append(bind(_PG_SET_STATUS, {"b_id": loan_id, "status": posting.status}))
             if posting.whole:
-                writes.execute(_PG_DELETE_INSTALLMENTS, {"loan_id": loan_id})
-                writes.execute(_PG_DELETE_STATE, {"loan_id": loan_id})
-                writes.execute(_PG_INSERT_STATE, posting.state_row)
+                script.append(bind(_PG_DELETE_INSTALLMENTS, {"loan_id": loan_id}))
+                script.append(bind(_PG_DELETE_STATE, {"loan_id": loan_id}))
+                script.append(bind(_PG_INSERT_STATE, posting.state_row))
             else:
                 if posting.gone:
-                    writes.execute(_PG_DELETE_GONE, {"loan_id": loan_id, "numbers": posting.gone})
-                if posting.updated:
-                    writes.executemany(
-                        _PG_UPDATE_INSTALLMENT, [_keyed(row) for row in posting.updated]
+                    script.append(
+                        bind(_PG_DELETE_GONE, {"loan_id": loan_id, "numbers": posting.gone})
                     )
-                writes.execute(_PG_UPDATE_STATE, {**posting.state_row, "b_loan_id": loan_id})
-            if posting.added:
-                writes.executemany(_PG_INSERT_INSTALLMENT, posting.added)
-            connection.commit()
-            journal_row = inserted.fetchone()
+                script.extend(
+                    bind(_PG_UPDATE_INSTALLMENT, _keyed(item)) for item in posting.updated
+                )
+                script.append(bind(_PG_UPDATE_STATE, {**posting.state_row, "b_loan_id": loan_id}))
+            script.extend(bind(_PG_INSERT_INSTALLMENT, item) for item in posting.added)
+            script.append("COMMIT")
+            cursor.execute(";".join(script))
+            journal_row = cursor.fetchone()
     except psycopg.Error as error:
         if reading and connection_lost(error):
             raise _StaleConnectionError from error
