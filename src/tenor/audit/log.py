@@ -37,7 +37,6 @@ from dataclasses import dataclass
 from typing import Any, Final, cast
 
 import rfc8785
-from psycopg.types.json import Json
 from sqlalchemy import Connection, Table, bindparam, insert, literal, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -204,11 +203,10 @@ INSERT_EVENT_SQL, _PG_INSERT_EVENT_CONSTANTS = postgres_sql(_INSERT_EVENT_AND_LE
 
 def event_statement_values(values: Mapping[str, Any]) -> dict[str, Any]:
     """The parameters of :data:`INSERT_EVENT_SQL` for a journal row (every column but ``id``):
-    the row, its leaf's hash, and the payload as JSON."""
+    the row and its leaf's hash."""
     return {
         **_PG_INSERT_EVENT_CONSTANTS,
         **values,
-        "payload": Json(values["payload"]),
         "leaf_hash": leaf_hash(event_leaf(values)),
     }
 

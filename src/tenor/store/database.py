@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import os
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, cast
 
 import psycopg
+from psycopg.pq.abc import Escaping
 from sqlalchemy import ClauseElement, Dialect, Engine, create_engine, event
 from sqlalchemy.dialects.postgresql import psycopg as postgresql_psycopg
 from sqlalchemy.orm import Session, sessionmaker
@@ -78,6 +81,38 @@ def postgres_sql(statement: ClauseElement) -> tuple[str, dict[str, Any]]:
     compiled = statement.compile(dialect=_POSTGRES)
     constants = {name: value for name, value in compiled.params.items() if value is not None}
     return compiled.string, constants
+
+
+def sql_literal(value: Any, escaping: Escaping) -> str:
+    """``value`` as a PostgreSQL literal, for a script in the simple query protocol.
+
+    Strings (and JSON documents, given as dicts or lists) are quoted by libpq's
+    ``PQescapeLiteral`` for the connection ``escaping`` wraps, which knows its encoding and
+    ``standard_conforming_strings``; every other type is written from characters that need no
+    quoting. A type not listed here is refused rather than guessed at.
+    """
+    kind = type(value)
+    if value is None:
+        return "NULL"
+    if kind is int:
+        # In parentheses when negative: a cast binds tighter than the minus sign.
+        return str(value) if value >= 0 else f"({value})"
+    if kind is str:
+        return escaping.escape_literal(value.encode()).decode()
+    if kind is dt.date or kind is dt.datetime:
+        return f"'{value.isoformat()}'"
+    if kind is bytes:
+        return f"decode('{value.hex()}','hex')"
+    if kind is dict:
+        return escaping.escape_literal(json.dumps(value).encode()).decode()
+    if kind is list and all(type(item) is int for item in value):
+        return f"ARRAY[{','.join(map(str, value))}]"
+    raise TypeError(f"no SQL literal for a {kind.__name__}")
+
+
+def bind_script(sql: str, values: Mapping[str, Any], escaping: Escaping) -> str:
+    """A :func:`postgres_sql` statement with ``values`` written in (:func:`sql_literal`)."""
+    return sql % {name: sql_literal(value, escaping) for name, value in values.items()}
 
 
 def connection_lost(error: psycopg.Error) -> bool:

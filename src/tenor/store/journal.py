@@ -53,7 +53,13 @@ from tenor.core.errors import DomainError
 from tenor.core.restructure import under_watch
 from tenor.products import ProductConfig
 from tenor.store.codec import EVENT_KINDS, event_from_record, event_payload, terms_from_json
-from tenor.store.database import Database, connection_lost, is_postgres, postgres_sql
+from tenor.store.database import (
+    Database,
+    bind_script,
+    connection_lost,
+    is_postgres,
+    postgres_sql,
+)
 from tenor.store.models import (
     InstallmentRow,
     JournalEntry,
@@ -760,8 +766,8 @@ def _append_postgres(
     protocol (as ``pgbench`` sends its own): ``BEGIN``, the loan's lock and its journal's last
     event; then the event and its leaf, the projection's changed rows and ``COMMIT``. The
     driver's per-statement work, not the server's, was most of a payment's cost. Values are
-    bound by psycopg's client-side quoting (:class:`psycopg.ClientCursor`); a failing
-    statement stops the script, and the transaction is rolled back.
+    written in as literals (:func:`tenor.store.database.sql_literal`, libpq's quoting for
+    strings); a failing statement stops the script, and the transaction is rolled back.
 
     A connection found dead in the first round trip had died idle in the pool:
     :class:`_StaleConnectionError` asks for a new start. Driver errors come out as
@@ -772,7 +778,11 @@ def _append_postgres(
     try:
         with db.postgres_connection() as connection:
             cursor = psycopg.ClientCursor(connection)
-            bind = cursor.mogrify
+            escaping = psycopg.pq.Escaping(connection.pgconn)
+
+            def bind(sql: str, values: dict[str, Any]) -> str:
+                return bind_script(sql, values, escaping)
+
             reading = True
             cursor.execute(
                 f"BEGIN;{bind(_PG_LOAN_LOCKED, {**_PG_LOAN_DEFAULTS, 'loan_id': loan_id})};"
