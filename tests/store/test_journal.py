@@ -382,7 +382,7 @@ def test_a_payment_survives_a_pooled_connection_the_server_dropped(
     db = make_database("postgres", tmp_path, request)
     loan_id = seed_loan(db)
     loans.post_repayment(db, loan_id, amount=cny("100"), value_date=D(2026, 2, 1))
-    with db.postgres_connection() as connection:
+    with db.postgres_connection(journal._PG_SETUP) as connection:
         backend = connection.info.backend_pid
     admin: sqlalchemy.Engine = request.getfixturevalue("postgres_admin")
     with admin.connect() as connection:
@@ -392,5 +392,5 @@ def test_a_payment_survives_a_pooled_connection_the_server_dropped(
     )
     assert posted.state.repaid == cny("300")
     assert journal_size(db, loan_id) == 3
-    with db.postgres_connection() as connection:
+    with db.postgres_connection(journal._PG_SETUP) as connection:
         assert connection.info.backend_pid != backend

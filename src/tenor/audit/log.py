@@ -56,7 +56,7 @@ from tenor.audit.merkle import (
 )
 from tenor.audit.tables import AuditLeaf, AuditLogHead, AuditNode, SignedTreeHead
 from tenor.core.errors import DomainError
-from tenor.store.database import is_postgres, postgres_sql
+from tenor.store.database import is_postgres
 from tenor.store.models import JournalEntry, utc_now
 
 LEAF_VERSION: Final = 1
@@ -196,19 +196,15 @@ _INSERT_EVENT_AND_LEAF: Final = (
 )
 
 
-#: :data:`_INSERT_EVENT_AND_LEAF` as PostgreSQL text for a psycopg cursor, for the posting
-#: path's own connections; :func:`event_statement_values` gives its parameters.
-INSERT_EVENT_SQL, _PG_INSERT_EVENT_CONSTANTS = postgres_sql(_INSERT_EVENT_AND_LEAF)
+#: The statement :func:`insert_event` runs on PostgreSQL, for writers on a connection of their
+#: own (the payment path); :func:`event_statement_values` gives its parameters.
+INSERT_EVENT_AND_LEAF: Final = _INSERT_EVENT_AND_LEAF
 
 
 def event_statement_values(values: Mapping[str, Any]) -> dict[str, Any]:
-    """The parameters of :data:`INSERT_EVENT_SQL` for a journal row (every column but ``id``):
-    the row and its leaf's hash."""
-    return {
-        **_PG_INSERT_EVENT_CONSTANTS,
-        **values,
-        "leaf_hash": leaf_hash(event_leaf(values)),
-    }
+    """The parameters of :data:`INSERT_EVENT_AND_LEAF` for a journal row (every column but
+    ``id``): the row and its leaf's hash."""
+    return {**values, "leaf_hash": leaf_hash(event_leaf(values))}
 
 
 def insert_event(connection: Connection, values: Mapping[str, Any]) -> int:

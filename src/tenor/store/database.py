@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
@@ -83,6 +85,43 @@ def postgres_sql(statement: ClauseElement) -> tuple[str, dict[str, Any]]:
     return compiled.string, constants
 
 
+@dataclass(frozen=True, slots=True)
+class PreparedStatement:
+    """A statement a session prepares once (``PREPARE``) and then runs by name in scripts.
+
+    Scripts in the simple query protocol bind no parameters, so without this the server
+    would parse and plan every statement of every payment afresh.
+    """
+
+    name: str
+    #: The ``PREPARE`` statement, for :meth:`Database.postgres_connection`'s ``setup``.
+    prepare: str
+    #: The statement's parameters, in the order ``EXECUTE`` takes them.
+    parameters: tuple[str, ...]
+    #: The values the statement binds itself (a ``LIMIT 1``).
+    constants: dict[str, Any]
+
+    @classmethod
+    def of(cls, name: str, statement: ClauseElement) -> PreparedStatement:
+        """``statement`` (as :func:`postgres_sql` writes it) prepared under ``name``."""
+        sql, constants = postgres_sql(statement)
+        names: list[str] = []
+
+        def number(found: re.Match[str]) -> str:
+            if found[1] not in names:
+                names.append(found[1])
+            return f"${names.index(found[1]) + 1}"
+
+        text = re.sub(r"%\((\w+)\)s", number, sql).replace("%%", "%")
+        return cls(name, f"PREPARE {name} AS {text}", tuple(names), constants)
+
+    def execute(self, values: Mapping[str, Any], escaping: Escaping) -> str:
+        """The ``EXECUTE`` of the statement with ``values`` written in (:func:`sql_literal`)."""
+        given = {**self.constants, **values}
+        arguments = ",".join(sql_literal(given[name], escaping) for name in self.parameters)
+        return f"EXECUTE {self.name}({arguments})"
+
+
 def sql_literal(value: Any, escaping: Escaping) -> str:
     """``value`` as a PostgreSQL literal, for a script in the simple query protocol.
 
@@ -110,11 +149,6 @@ def sql_literal(value: Any, escaping: Escaping) -> str:
     raise TypeError(f"no SQL literal for a {kind.__name__}")
 
 
-def bind_script(sql: str, values: Mapping[str, Any], escaping: Escaping) -> str:
-    """A :func:`postgres_sql` statement with ``values`` written in (:func:`sql_literal`)."""
-    return sql % {name: sql_literal(value, escaping) for name, value in values.items()}
-
-
 def connection_lost(error: psycopg.Error) -> bool:
     """Whether ``error`` means the connection is gone (the server restarted or dropped it)."""
     connection = error.pgconn
@@ -140,51 +174,61 @@ class Database:
         self.read_sessions = sessionmaker(
             self.engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False
         )
-        self._idle: list[psycopg.Connection[Any]] = []
+        self._idle: dict[str, list[psycopg.Connection[Any]]] = {}
         self._idle_lock = threading.Lock()
         self._idle_pid = os.getpid()
 
     @contextmanager
-    def postgres_connection(self) -> Iterator[psycopg.Connection[Any]]:
+    def postgres_connection(self, setup: str = "") -> Iterator[psycopg.Connection[Any]]:
         """A psycopg connection to the PostgreSQL database, for the payment path.
 
         It comes from a small pool of its own, not the engine's: SQLAlchemy's pool pings
         every connection it hands out, a round trip per payment. This one does not, so the
         caller's first statement can find a connection the server dropped while it idled
-        (:func:`connection_lost`) and must then start again. The connection is in autocommit
-        mode: the caller sends ``BEGIN`` and ``COMMIT``; a connection left in a transaction is
-        rolled back, and a broken one is closed, not pooled.
+        (:func:`connection_lost`) and must then start again. A new connection first runs
+        ``setup`` (a script, such as the ``PREPARE`` of the caller's statements); connections
+        are pooled by it. The connection is in autocommit mode: the caller sends ``BEGIN``
+        and ``COMMIT``; one left in a transaction is rolled back, a broken one closed.
         """
-        connection = self._take()
+        connection = self._take(setup)
         try:
             yield connection
         finally:
-            self._give_back(connection)
+            self._give_back(connection, setup)
 
-    def _take(self) -> psycopg.Connection[Any]:
+    def _take(self, setup: str) -> psycopg.Connection[Any]:
         with self._idle_lock:
             if self._idle_pid != os.getpid():
                 # A forked child must not share its parent's sockets.
-                self._idle, self._idle_pid = [], os.getpid()
-            if self._idle:
-                return self._idle.pop()
+                self._idle, self._idle_pid = {}, os.getpid()
+            idle = self._idle.get(setup)
+            if idle:
+                return idle.pop()
         arguments, options = self.engine.dialect.create_connect_args(self.engine.url)
         # The caller sends BEGIN and COMMIT itself, with its statements.
-        return psycopg.connect(*arguments, **options, autocommit=True)
+        connection = psycopg.connect(*arguments, **options, autocommit=True)
+        if setup:
+            try:
+                psycopg.ClientCursor(connection).execute(setup)
+            except BaseException:
+                connection.close()
+                raise
+        return connection
 
-    def _give_back(self, connection: psycopg.Connection[Any]) -> None:
+    def _give_back(self, connection: psycopg.Connection[Any], setup: str) -> None:
         if not connection.closed and connection.info.transaction_status != _IDLE:
             try:
                 connection.rollback()
             except psycopg.Error:
                 connection.close()
         with self._idle_lock:
+            idle = self._idle.setdefault(setup, [])
             if (
                 not connection.closed
                 and self._idle_pid == os.getpid()
-                and len(self._idle) < _IDLE_CONNECTIONS
+                and len(idle) < _IDLE_CONNECTIONS
             ):
-                self._idle.append(connection)
+                idle.append(connection)
                 return
         connection.close()
 
@@ -203,8 +247,9 @@ class Database:
     def dispose(self) -> None:
         """Close every pooled connection."""
         with self._idle_lock:
-            idle, self._idle = self._idle, []
+            idle, self._idle = self._idle, {}
         if self._idle_pid == os.getpid():
-            for connection in idle:
-                connection.close()
+            for connections in idle.values():
+                for connection in connections:
+                    connection.close()
         self.engine.dispose()

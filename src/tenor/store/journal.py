@@ -4,6 +4,13 @@ Every write goes through :func:`append`: in one transaction it takes the loan (a
 PostgreSQL; a version check elsewhere), replays an idempotent request, folds the journal with
 the new event through ``tenor.core`` (which refuses an event that cannot happen), inserts the
 event and rewrites the loan's projections. A refused event leaves nothing behind.
+
+Posting is the hot path, so a process keeps each loan's last fold (:class:`_Kept`): while the
+journal's last event, read under the lock, is the one that fold ends with, the journal is
+neither read nor replayed, and the new event is applied to the kept fold alone
+(:meth:`tenor.core.account.Folded.with_event`). On PostgreSQL a single request's append runs
+on a psycopg connection of its own pool in two round trips (:func:`_append_postgres`); batch
+writers append in their own transaction through :func:`append_in`, on SQLAlchemy.
 """
 
 from __future__ import annotations
@@ -33,7 +40,7 @@ from sqlalchemy import cast as sql_cast
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
-from tenor.audit.log import INSERT_EVENT_SQL, event_statement_values, insert_event
+from tenor.audit.log import INSERT_EVENT_AND_LEAF, event_statement_values, insert_event
 from tenor.core.account import (
     AccountRules,
     Folded,
@@ -55,10 +62,9 @@ from tenor.products import ProductConfig
 from tenor.store.codec import EVENT_KINDS, event_from_record, event_payload, terms_from_json
 from tenor.store.database import (
     Database,
-    bind_script,
+    PreparedStatement,
     connection_lost,
     is_postgres,
-    postgres_sql,
 )
 from tenor.store.models import (
     InstallmentRow,
@@ -201,32 +207,55 @@ _LAST_EVENT = (
 )
 
 
-# The same statements as driver text, for the payment path's own connections
-# (:func:`_append_postgres`).
-_PG_LOAN_LOCKED, _PG_LOAN_DEFAULTS = postgres_sql(_LOAN_LOCKED)
-_PG_LAST_EVENT, _PG_LAST_EVENT_DEFAULTS = postgres_sql(_LAST_EVENT)
-_PG_EVENTS = postgres_sql(_EVENTS)[0]
-_PG_SET_STATUS = postgres_sql(_SET_STATUS)[0]
-_PG_UPDATE_INSTALLMENT = postgres_sql(_UPDATE_INSTALLMENT)[0]
-_PG_UPDATE_STATE = postgres_sql(_UPDATE_STATE)[0]
-_PG_INSERT_INSTALLMENT = postgres_sql(
+# The statements of :func:`_append_postgres`, prepared once per connection.
+_PG_LOAN_LOCKED = PreparedStatement.of("tenor_loan_locked", _LOAN_LOCKED)
+_PG_LAST_EVENT = PreparedStatement.of("tenor_last_event", _LAST_EVENT)
+_PG_EVENTS = PreparedStatement.of("tenor_events", _EVENTS)
+_PG_INSERT_EVENT = PreparedStatement.of("tenor_insert_event", INSERT_EVENT_AND_LEAF)
+_PG_SET_STATUS = PreparedStatement.of("tenor_set_status", _SET_STATUS)
+_PG_UPDATE_INSTALLMENT = PreparedStatement.of("tenor_update_installment", _UPDATE_INSTALLMENT)
+_PG_UPDATE_STATE = PreparedStatement.of("tenor_update_state", _UPDATE_STATE)
+_PG_INSERT_INSTALLMENT = PreparedStatement.of(
+    "tenor_insert_installment",
     insert(_INSTALLMENTS).values(
         {column.name: bindparam(column.name) for column in _INSTALLMENTS.c}
-    )
-)[0]
-_PG_INSERT_STATE = postgres_sql(
-    insert(_STATES).values({column.name: bindparam(column.name) for column in _STATES.c})
-)[0]
-_PG_DELETE_INSTALLMENTS = postgres_sql(
-    delete(_INSTALLMENTS).where(_INSTALLMENTS.c.loan_id == bindparam("loan_id"))
-)[0]
-_PG_DELETE_STATE = postgres_sql(delete(_STATES).where(_STATES.c.loan_id == bindparam("loan_id")))[0]
-_PG_DELETE_GONE = postgres_sql(
+    ),
+)
+_PG_INSERT_STATE = PreparedStatement.of(
+    "tenor_insert_state",
+    insert(_STATES).values({column.name: bindparam(column.name) for column in _STATES.c}),
+)
+_PG_DELETE_INSTALLMENTS = PreparedStatement.of(
+    "tenor_delete_installments",
+    delete(_INSTALLMENTS).where(_INSTALLMENTS.c.loan_id == bindparam("loan_id")),
+)
+_PG_DELETE_STATE = PreparedStatement.of(
+    "tenor_delete_state", delete(_STATES).where(_STATES.c.loan_id == bindparam("loan_id"))
+)
+_PG_DELETE_GONE = PreparedStatement.of(
+    "tenor_delete_gone",
     delete(_INSTALLMENTS).where(
         _INSTALLMENTS.c.loan_id == bindparam("loan_id"),
         _INSTALLMENTS.c.number == any_(bindparam("numbers", type_=ARRAY(Integer))),
+    ),
+)
+_PG_SETUP = ";".join(
+    statement.prepare
+    for statement in (
+        _PG_LOAN_LOCKED,
+        _PG_LAST_EVENT,
+        _PG_EVENTS,
+        _PG_INSERT_EVENT,
+        _PG_SET_STATUS,
+        _PG_UPDATE_INSTALLMENT,
+        _PG_UPDATE_STATE,
+        _PG_INSERT_INSTALLMENT,
+        _PG_INSERT_STATE,
+        _PG_DELETE_INSTALLMENTS,
+        _PG_DELETE_STATE,
+        _PG_DELETE_GONE,
     )
-)[0]
+)
 
 
 def load_events(session: Session, loan_id: int) -> list[LoanEvent]:
@@ -776,17 +805,17 @@ def _append_postgres(
     # Only a connection lost while reading asks for a new start: nothing was written yet.
     reading = False
     try:
-        with db.postgres_connection() as connection:
+        with db.postgres_connection(_PG_SETUP) as connection:
             cursor = psycopg.ClientCursor(connection)
             escaping = psycopg.pq.Escaping(connection.pgconn)
 
-            def bind(sql: str, values: dict[str, Any]) -> str:
-                return bind_script(sql, values, escaping)
+            def bind(statement: PreparedStatement, values: dict[str, Any]) -> str:
+                return statement.execute(values, escaping)
 
             reading = True
             cursor.execute(
-                f"BEGIN;{bind(_PG_LOAN_LOCKED, {**_PG_LOAN_DEFAULTS, 'loan_id': loan_id})};"
-                f"{bind(_PG_LAST_EVENT, {**_PG_LAST_EVENT_DEFAULTS, 'loan_id': loan_id})}"
+                f"BEGIN;{bind(_PG_LOAN_LOCKED, {'loan_id': loan_id})};"
+                f"{bind(_PG_LAST_EVENT, {'loan_id': loan_id})}"
             )
             cursor.nextset()
             row = cursor.fetchone()
@@ -811,7 +840,7 @@ def _append_postgres(
             )
             reading = False
             # The insert comes first: its result, the journal row's id, is the script's first.
-            script = [bind(INSERT_EVENT_SQL, event_statement_values(posting.journal_row))]
+            script = [bind(_PG_INSERT_EVENT, event_statement_values(posting.journal_row))]
             if posting.status != book.loan.status:
                 script.append(bind(_PG_SET_STATUS, {"b_id": loan_id, "status": posting.status}))
             if posting.whole:
