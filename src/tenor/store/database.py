@@ -125,7 +125,7 @@ class PreparedStatement:
 def sql_literal(value: Any, escaping: Escaping) -> str:
     """``value`` as a PostgreSQL literal, for a script in the simple query protocol.
 
-    Strings (and JSON documents, given as dicts or lists) are quoted by libpq's
+    Strings (and JSON documents, given as dicts) are quoted by libpq's
     ``PQescapeLiteral`` for the connection ``escaping`` wraps, which knows its encoding and
     ``standard_conforming_strings``; every other type is written from characters that need no
     quoting. A type not listed here is refused rather than guessed at.
@@ -151,6 +151,8 @@ def sql_literal(value: Any, escaping: Escaping) -> str:
 
 def connection_lost(error: psycopg.Error) -> bool:
     """Whether ``error`` means the connection is gone (the server restarted or dropped it)."""
+    if not isinstance(error, psycopg.OperationalError):
+        return False
     connection = error.pgconn
     return connection is None or connection.status == psycopg.pq.ConnStatus.BAD
 

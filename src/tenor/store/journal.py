@@ -794,9 +794,10 @@ def _append_postgres(
     The statements are :func:`append_in`'s, each round trip one script in the simple query
     protocol (as ``pgbench`` sends its own): ``BEGIN``, the loan's lock and its journal's last
     event; then the event and its leaf, the projection's changed rows and ``COMMIT``. The
-    driver's per-statement work, not the server's, was most of a payment's cost. Values are
-    written in as literals (:func:`tenor.store.database.sql_literal`, libpq's quoting for
-    strings); a failing statement stops the script, and the transaction is rolled back.
+    driver's per-statement work was most of a payment's cost. Each statement is prepared
+    once per connection and run by ``EXECUTE`` with its values written in as literals
+    (:class:`tenor.store.database.PreparedStatement`; libpq quotes strings); a failing
+    statement stops the script, and the transaction is rolled back.
 
     A connection found dead in the first round trip had died idle in the pool:
     :class:`_StaleConnectionError` asks for a new start. Driver errors come out as
