@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from decimal import Decimal
@@ -24,6 +25,7 @@ from tenor.core.account import (
     Waived,
     WrittenOff,
     fold,
+    fold_journal,
 )
 from tenor.core.allocation import OVERDUE_INTEREST_PRINCIPAL_FIRST, Component
 from tenor.core.calendar import Frequency
@@ -469,3 +471,26 @@ def test_the_disbursement_date_is_the_first_tranche_s() -> None:
     journal.disburse(D(2026, 1, 15), "600")
     journal.disburse(D(2026, 1, 25), "600")
     assert fold(terms(), journal.events).disbursed_on == D(2026, 1, 15)
+
+
+def test_a_kept_fold_takes_a_later_event_and_refuses_others() -> None:
+    loan = terms()
+    disbursed = Disbursed(event_id="d", sequence=1, value_date=D(2026, 1, 15), amount=cny("1200"))
+    paid = RepaymentReceived(event_id="p", sequence=2, value_date=D(2026, 2, 15), amount=cny("410"))
+    kept = fold_journal(loan, [disbursed, paid])
+    later = RepaymentReceived(event_id="q", sequence=3, value_date=D(2026, 3, 1), amount=cny("50"))
+    following = kept.with_event(later)
+    assert following is not None
+    assert following.state == fold(loan, [disbursed, paid, later])
+    # Backdated, a reversal, an id the journal holds: only a whole fold can say.
+    assert kept.with_event(dataclasses.replace(later, value_date=D(2026, 2, 1))) is None
+    assert (
+        kept.with_event(Reversed(event_id="r", sequence=3, value_date=D(2026, 3, 1), target="p"))
+        is None
+    )
+    assert kept.with_event(dataclasses.replace(later, event_id="p")) is None
+    written_off = WrittenOff(event_id="w", sequence=4, value_date=D(2026, 4, 1))
+    after_write_off = following.with_event(written_off)
+    assert after_write_off is not None
+    with pytest.raises(EventError, match="already written off"):
+        after_write_off.with_event(dataclasses.replace(written_off, event_id="w2", sequence=5))

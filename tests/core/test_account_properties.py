@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
 
 import pytest
@@ -14,6 +15,7 @@ from tenor.core.account import (
     LoanState,
     Reversed,
     fold,
+    fold_journal,
 )
 from tenor.core.errors import EventError
 from tenor.core.money import Money
@@ -106,3 +108,42 @@ def test_payments_cover_charges_before_credit(journal: Journal) -> None:
     if state.credit_balance.is_positive:
         assert all(item.is_settled for item in state.installments)
         assert state.outstanding_penalties == Money.zero(state.currency)
+
+
+@given(journal=journals())
+def test_a_kept_fold_takes_the_next_event_as_a_whole_fold_would(journal: Journal) -> None:
+    terms, rules, events = journal
+    # Booked in the order the fold applies them, every event comes last and is applied alone.
+    in_order = sorted(events, key=lambda event: (event.value_date, event.sequence))
+    booked = [
+        dataclasses.replace(event, sequence=number)
+        for number, event in enumerate(in_order, start=1)
+    ]
+    kept = fold_journal(terms, booked[:1], rules)
+    for count in range(2, len(booked) + 1):
+        following = kept.with_event(booked[count - 1])
+        assert following is not None
+        assert following.state == fold(terms, booked[:count], rules)
+        # The kept fold is unchanged: it can take the same event again.
+        again = kept.with_event(booked[count - 1])
+        assert again is not None
+        assert again.state == following.state
+        kept = following
+    assert kept.state == fold_journal(terms, booked, rules).state
+
+
+@given(journal=journals())
+def test_a_kept_fold_refuses_what_it_cannot_apply_alone(journal: Journal) -> None:
+    terms, rules, events = journal
+    # Drawn in booking order with backdated value dates: each event either comes last and
+    # gives the whole fold's state, or asks for a whole fold.
+    for count in range(1, len(events)):
+        kept = fold_journal(terms, events[:count], rules)
+        assert kept.state == fold(terms, events[:count], rules)
+        following = kept.with_event(events[count])
+        last = max(events[: count + 1], key=lambda event: (event.value_date, event.sequence))
+        if last is events[count]:
+            assert following is not None
+            assert following.state == fold(terms, events[: count + 1], rules)
+        else:
+            assert following is None

@@ -5,15 +5,18 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, update
+import sqlalchemy
+from sqlalchemy import func, select, text, update
 
 from tenor.actions import loans
 from tenor.core.account import ChargeKind
 from tenor.core.allocation import Component
 from tenor.core.errors import DomainError, EventError
 from tenor.core.money import Money
+from tenor.store import journal
 from tenor.store.database import Database
 from tenor.store.journal import (
     IdempotencyConflictError,
@@ -25,6 +28,7 @@ from tenor.store.journal import (
 from tenor.store.models import InstallmentRow, JournalEntry, LoanStateRow
 from tenor.store.reads import get_loan, journal_document, schedule_document
 from tests.builders import consumer_product, seed_loan
+from tests.conftest import make_database
 
 D = dt.date
 
@@ -353,3 +357,40 @@ def test_reversing_the_only_disbursement_makes_the_loan_approved_again(db: Datab
     loans.disburse(db, loan_id, value_date=D(2026, 1, 16))
     with db.reading() as session:
         assert get_loan(session, loan_id)["status"] == "active"
+
+
+def test_a_kept_fold_that_another_writer_overtook_is_not_used(db: Database) -> None:
+    """Each process keeps every loan's last fold; another process's append must void it."""
+    loan_id = seed_loan(db)
+    loans.post_repayment(db, loan_id, amount=cny("100"), value_date=D(2026, 2, 1))
+    kept_before = journal._KEPT[loan_id]
+    loans.post_repayment(db, loan_id, amount=cny("200"), value_date=D(2026, 2, 2))
+    # As if the second payment had come through another process: this one kept the first.
+    journal._KEPT[loan_id] = kept_before
+    posted = loans.post_repayment(db, loan_id, amount=cny("300"), value_date=D(2026, 2, 3))
+    assert posted.state.repaid == cny("600")
+    with db.transaction() as session:
+        assert rebuild(session, loan_id).differences == ()
+
+
+@pytest.mark.postgres
+def test_a_payment_survives_a_pooled_connection_the_server_dropped(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """The payment path's connections are not pinged: a dead one is replaced, the payment
+    recorded once."""
+    db = make_database("postgres", tmp_path, request)
+    loan_id = seed_loan(db)
+    loans.post_repayment(db, loan_id, amount=cny("100"), value_date=D(2026, 2, 1))
+    with db.postgres_connection(journal._PG_SETUP) as connection:
+        backend = connection.info.backend_pid
+    admin: sqlalchemy.Engine = request.getfixturevalue("postgres_admin")
+    with admin.connect() as connection:
+        connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
+    posted = loans.post_repayment(
+        db, loan_id, amount=cny("200"), value_date=D(2026, 2, 2), idempotency_key="after"
+    )
+    assert posted.state.repaid == cny("300")
+    assert journal_size(db, loan_id) == 3
+    with db.postgres_connection(journal._PG_SETUP) as connection:
+        assert connection.info.backend_pid != backend

@@ -196,6 +196,17 @@ _INSERT_EVENT_AND_LEAF: Final = (
 )
 
 
+#: The statement :func:`insert_event` runs on PostgreSQL, for writers on a connection of their
+#: own (the payment path); :func:`event_statement_values` gives its parameters.
+INSERT_EVENT_AND_LEAF: Final = _INSERT_EVENT_AND_LEAF
+
+
+def event_statement_values(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The parameters of :data:`INSERT_EVENT_AND_LEAF` for a journal row (every column but
+    ``id``): the row and its leaf's hash."""
+    return {**values, "leaf_hash": leaf_hash(event_leaf(values))}
+
+
 def insert_event(connection: Connection, values: Mapping[str, Any]) -> int:
     """Insert a journal row (``values``: every column but ``id``) and queue its leaf.
 

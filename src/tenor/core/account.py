@@ -276,19 +276,32 @@ class InstallmentState:
     @property
     def unpaid_interest(self) -> Money:
         """Interest still owed."""
-        return self._money(
-            self.interest.minor - self.paid_interest.minor - self.waived_interest.minor
-        )
+        return self._money(self.unpaid_interest_minor)
+
+    @property
+    def unpaid_interest_minor(self) -> int:
+        """Interest still owed, in minor units."""
+        return self.interest.minor - self.paid_interest.minor - self.waived_interest.minor
 
     @property
     def unpaid_fee(self) -> Money:
         """Fees still owed."""
-        return self._money(self.fee.minor - self.paid_fee.minor - self.waived_fee.minor)
+        return self._money(self.unpaid_fee_minor)
+
+    @property
+    def unpaid_fee_minor(self) -> int:
+        """Fees still owed, in minor units."""
+        return self.fee.minor - self.paid_fee.minor - self.waived_fee.minor
 
     @property
     def unpaid_penalty(self) -> Money:
         """Penalties still owed."""
-        return self._money(self.penalty.minor - self.paid_penalty.minor - self.waived_penalty.minor)
+        return self._money(self.unpaid_penalty_minor)
+
+    @property
+    def unpaid_penalty_minor(self) -> int:
+        """Penalties still owed, in minor units."""
+        return self.penalty.minor - self.paid_penalty.minor - self.waived_penalty.minor
 
     @property
     def unpaid_minor(self) -> int:
@@ -336,40 +349,42 @@ class LoanState:
     watch_until: dt.date | None = None
 
     def _unpaid_sum(self, name: str, on: dt.date | None, *, strictly_before: bool) -> Money:
+        """The sum of the installments' ``name`` (a ``*_minor`` property), those due before
+        (or on) ``on`` only when it is given."""
         total = 0
         for item in self.installments:
             if on is not None and (item.due_date >= on if strictly_before else item.due_date > on):
                 continue
-            total += getattr(item, name).minor if name != "unpaid" else item.unpaid_minor
+            total += getattr(item, name)
         return Money.trusted(total, self.currency)
 
     @property
     def outstanding_interest(self) -> Money:
         """Scheduled interest not yet paid or waived, due or not."""
-        return self._unpaid_sum("unpaid_interest", None, strictly_before=False)
+        return self._unpaid_sum("unpaid_interest_minor", None, strictly_before=False)
 
     @property
     def outstanding_fees(self) -> Money:
         """Fees not yet paid or waived."""
-        return self._unpaid_sum("unpaid_fee", None, strictly_before=False)
+        return self._unpaid_sum("unpaid_fee_minor", None, strictly_before=False)
 
     @property
     def outstanding_penalties(self) -> Money:
         """Penalties not yet paid or waived."""
-        return self._unpaid_sum("unpaid_penalty", None, strictly_before=False)
+        return self._unpaid_sum("unpaid_penalty_minor", None, strictly_before=False)
 
     @property
     def total_outstanding(self) -> Money:
         """Principal plus every unpaid interest, fee and penalty of the schedule."""
-        return self._unpaid_sum("unpaid", None, strictly_before=False)
+        return self._unpaid_sum("unpaid_minor", None, strictly_before=False)
 
     def arrears(self, on: dt.date) -> Money:
         """What fell due before ``on`` and is still unpaid."""
-        return self._unpaid_sum("unpaid", on, strictly_before=True)
+        return self._unpaid_sum("unpaid_minor", on, strictly_before=True)
 
     def due(self, on: dt.date) -> Money:
         """What has fallen due on or before ``on`` and is still unpaid."""
-        return self._unpaid_sum("unpaid", on, strictly_before=False)
+        return self._unpaid_sum("unpaid_minor", on, strictly_before=False)
 
     def next_installment(self, on: dt.date) -> InstallmentState | None:
         """The first unsettled installment due on or after ``on``."""
@@ -381,7 +396,7 @@ class LoanState:
 
 @dataclass(slots=True)
 class _Book:
-    """The fold's running state in minor units; private to one call of :func:`fold`."""
+    """The fold's running state in minor units; private to a fold (and its :class:`Folded`)."""
 
     terms: LoanTerms
     rules: AccountRules
@@ -408,6 +423,22 @@ class _Book:
     written_off_on: dt.date | None = None
     restructured_on: list[dt.date] = field(default_factory=list)
     watch_until: dt.date | None = None
+
+    def copy(self) -> _Book:
+        """A book that can go on without changing this one."""
+        return dataclasses.replace(
+            self,
+            numbers=list(self.numbers),
+            start_dates=list(self.start_dates),
+            due_dates=list(self.due_dates),
+            owed=[list(row) for row in self.owed],
+            paid=[list(row) for row in self.paid],
+            waived=[list(row) for row in self.waived],
+            unpaid=[list(row) for row in self.unpaid],
+            settled_on=list(self.settled_on),
+            kept=[list(row) for row in self.kept],
+            restructured_on=list(self.restructured_on),
+        )
 
     def minor(self, amount: Money, event: Event) -> int:
         if amount.currency != self.currency:
@@ -917,14 +948,31 @@ class _Book:
 
     # --- result -----------------------------------------------------------------------------
 
-    def state(self, as_of: dt.date | None) -> LoanState:
+    def state(
+        self, as_of: dt.date | None, earlier: tuple[_Book, LoanState] | None = None
+    ) -> LoanState:
+        """The immutable state of the book; ``earlier``: a book this one was copied from and
+        its state, whose installments are reused where nothing of them changed."""
         currency = self.currency
 
         def money(minor: int) -> Money:
             return Money.trusted(minor, currency)
 
-        installments = tuple(
-            InstallmentState(
+        def installment(i: int) -> InstallmentState:
+            if earlier is not None:
+                book, state = earlier
+                if (
+                    i < len(book.numbers)
+                    and book.numbers[i] == self.numbers[i]
+                    and book.owed[i] == self.owed[i]
+                    and book.paid[i] == self.paid[i]
+                    and book.waived[i] == self.waived[i]
+                    and book.settled_on[i] == self.settled_on[i]
+                    and book.due_dates[i] == self.due_dates[i]
+                    and book.start_dates[i] == self.start_dates[i]
+                ):
+                    return state.installments[i]
+            return InstallmentState(
                 number=self.numbers[i],
                 start_date=self.start_dates[i],
                 due_date=self.due_dates[i],
@@ -941,8 +989,8 @@ class _Book:
                 waived_penalty=money(self.waived[i][Component.PENALTY]),
                 settled_on=self.settled_on[i],
             )
-            for i in range(len(self.numbers))
-        )
+
+        installments = tuple(installment(i) for i in range(len(self.numbers)))
         outstanding = self.outstanding_principal()
         if not self.numbers and not self.disbursed:
             status = Status.PENDING
@@ -1020,6 +1068,15 @@ def fold(
     Raises :class:`EventError` when the journal cannot describe a real loan (a repayment before
     any disbursement, a reversal of an unknown event, a waiver of more than is owed).
     """
+    book = _new_book(terms, rules)
+    for event in effective_events(events):
+        if as_of is not None and event.value_date > as_of:
+            break
+        _apply(book, event)
+    return book.state(as_of)
+
+
+def _new_book(terms: LoanTerms, rules: AccountRules | None) -> _Book:
     rules = rules or AccountRules()
     if rules.overpayment is not OverpaymentPolicy.CREDIT_BALANCE and terms.method in (
         Method.STEPPED,
@@ -1029,23 +1086,72 @@ def fold(
             f"overpayment policy {rules.overpayment} needs a schedule that can be re-amortised; "
             f"a {terms.method} loan takes credit-balance"
         )
-    book = _Book(terms=terms, rules=rules, currency=terms.principal.currency)
-    for event in effective_events(events):
-        if as_of is not None and event.value_date > as_of:
-            break
-        match event:
-            case Disbursed():
-                book.disburse(event)
-            case RepaymentReceived():
-                book.repay(event)
-            case ChargeApplied():
-                book.charge(event)
-            case Waived():
-                book.waive(event)
-            case WrittenOff():
-                book.write_off(event)
-            case Recovered():
-                book.recover(event)
-            case Restructured():
-                book.restructure(event)
-    return book.state(as_of)
+    return _Book(terms=terms, rules=rules, currency=terms.principal.currency)
+
+
+def _apply(book: _Book, event: LoanEvent) -> None:
+    match event:
+        case Disbursed():
+            book.disburse(event)
+        case RepaymentReceived():
+            book.repay(event)
+        case ChargeApplied():
+            book.charge(event)
+        case Waived():
+            book.waive(event)
+        case WrittenOff():
+            book.write_off(event)
+        case Recovered():
+            book.recover(event)
+        case Restructured():
+            book.restructure(event)
+
+
+@dataclass(frozen=True, slots=True)
+class Folded:
+    """A whole journal folded, kept so that one more event can be applied on its own.
+
+    :func:`fold_journal` makes one; :meth:`with_event` gives the fold of the same journal and
+    one more event exactly as :func:`fold` would, without replaying what came before, when
+    the event comes last in the fold's order. Posting a payment is mostly that case.
+    """
+
+    state: LoanState
+    _book: _Book
+    #: (value date, booking sequence) of the last event the fold applied.
+    _last: tuple[dt.date, int] | None
+    _event_ids: frozenset[str]
+
+    def with_event(self, event: LoanEvent) -> Folded | None:
+        """The fold of the journal and ``event``; None when it needs a whole new fold.
+
+        Applied alone, ``event`` ends where :func:`fold` of the longer journal ends only if
+        the fold would apply it last: not a reversal (which removes an earlier event), with
+        a later value date than every event folded (or the same date and a later sequence),
+        and an id the journal does not hold yet. Raises :class:`EventError` as :func:`fold`
+        does for an event the account refuses.
+        """
+        key = (event.value_date, event.sequence)
+        if (
+            isinstance(event, Reversed)
+            or (self._last is not None and key <= self._last)
+            or event.event_id in self._event_ids
+        ):
+            return None
+        book = self._book.copy()
+        _apply(book, event)
+        state = book.state(None, (self._book, self.state))
+        return Folded(state, book, key, self._event_ids | {event.event_id})
+
+
+def fold_journal(
+    terms: LoanTerms, events: Iterable[LoanEvent], rules: AccountRules | None = None
+) -> Folded:
+    """:func:`fold` of the whole journal, kept to take further events (:class:`Folded`)."""
+    journal = list(events)
+    book = _new_book(terms, rules)
+    last: tuple[dt.date, int] | None = None
+    for event in effective_events(journal):
+        _apply(book, event)
+        last = (event.value_date, event.sequence)
+    return Folded(book.state(None), book, last, frozenset(event.event_id for event in journal))

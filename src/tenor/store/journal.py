@@ -4,6 +4,13 @@ Every write goes through :func:`append`: in one transaction it takes the loan (a
 PostgreSQL; a version check elsewhere), replays an idempotent request, folds the journal with
 the new event through ``tenor.core`` (which refuses an event that cannot happen), inserts the
 event and rewrites the loan's projections. A refused event leaves nothing behind.
+
+Posting is the hot path, so a process keeps each loan's last fold (:class:`_Kept`): while the
+journal's last event, read under the lock, is the one that fold ends with, the journal is
+neither read nor replayed, and the new event is applied to the kept fold alone
+(:meth:`tenor.core.account.Folded.with_event`). On PostgreSQL a single request's append runs
+on a psycopg connection of its own pool in two round trips (:func:`_append_postgres`); batch
+writers append in their own transaction through :func:`append_in`, on SQLAlchemy.
 """
 
 from __future__ import annotations
@@ -16,18 +23,49 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, insert, select, update
-from sqlalchemy.exc import IntegrityError
+import psycopg
+from sqlalchemy import (
+    ARRAY,
+    Integer,
+    Table,
+    Text,
+    any_,
+    bindparam,
+    delete,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy import cast as sql_cast
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
-from tenor.audit.log import insert_event
-from tenor.core.account import LoanEvent, LoanState, fold
-from tenor.core.delinquency import DelinquencyStatus, UnpaidInstallment, assess
+from tenor.audit.log import INSERT_EVENT_AND_LEAF, event_statement_values, insert_event
+from tenor.core.account import (
+    AccountRules,
+    Folded,
+    InstallmentState,
+    LoanEvent,
+    LoanState,
+    fold,
+    fold_journal,
+)
+from tenor.core.delinquency import (
+    DelinquencyPolicy,
+    DelinquencyStatus,
+    UnpaidInstallment,
+    assess,
+)
 from tenor.core.errors import DomainError
 from tenor.core.restructure import under_watch
 from tenor.products import ProductConfig
 from tenor.store.codec import EVENT_KINDS, event_from_record, event_payload, terms_from_json
-from tenor.store.database import Database, is_postgres
+from tenor.store.database import (
+    Database,
+    PreparedStatement,
+    connection_lost,
+    is_postgres,
+)
 from tenor.store.models import (
     InstallmentRow,
     JournalEntry,
@@ -119,7 +157,8 @@ _LOAN = (
         _LOANS.c.terms,
         _LOANS.c.status,
         _LOANS.c.version,
-        Product.config,
+        # As text: the cache of validated products is keyed by it (:func:`_product`).
+        sql_cast(Product.config, Text),
         Setting.value,
     )
     .join(Product, Product.id == _LOANS.c.product_id)
@@ -160,6 +199,65 @@ _UPDATE_STATE = (
 )
 
 
+_LAST_EVENT = (
+    select(_JOURNAL.c.event_id, _JOURNAL.c.sequence)
+    .where(_JOURNAL.c.loan_id == bindparam("loan_id"))
+    .order_by(_JOURNAL.c.sequence.desc())
+    .limit(1)
+)
+
+
+# The statements of :func:`_append_postgres`, prepared once per connection.
+_PG_LOAN_LOCKED = PreparedStatement.of("tenor_loan_locked", _LOAN_LOCKED)
+_PG_LAST_EVENT = PreparedStatement.of("tenor_last_event", _LAST_EVENT)
+_PG_EVENTS = PreparedStatement.of("tenor_events", _EVENTS)
+_PG_INSERT_EVENT = PreparedStatement.of("tenor_insert_event", INSERT_EVENT_AND_LEAF)
+_PG_SET_STATUS = PreparedStatement.of("tenor_set_status", _SET_STATUS)
+_PG_UPDATE_INSTALLMENT = PreparedStatement.of("tenor_update_installment", _UPDATE_INSTALLMENT)
+_PG_UPDATE_STATE = PreparedStatement.of("tenor_update_state", _UPDATE_STATE)
+_PG_INSERT_INSTALLMENT = PreparedStatement.of(
+    "tenor_insert_installment",
+    insert(_INSTALLMENTS).values(
+        {column.name: bindparam(column.name) for column in _INSTALLMENTS.c}
+    ),
+)
+_PG_INSERT_STATE = PreparedStatement.of(
+    "tenor_insert_state",
+    insert(_STATES).values({column.name: bindparam(column.name) for column in _STATES.c}),
+)
+_PG_DELETE_INSTALLMENTS = PreparedStatement.of(
+    "tenor_delete_installments",
+    delete(_INSTALLMENTS).where(_INSTALLMENTS.c.loan_id == bindparam("loan_id")),
+)
+_PG_DELETE_STATE = PreparedStatement.of(
+    "tenor_delete_state", delete(_STATES).where(_STATES.c.loan_id == bindparam("loan_id"))
+)
+_PG_DELETE_GONE = PreparedStatement.of(
+    "tenor_delete_gone",
+    delete(_INSTALLMENTS).where(
+        _INSTALLMENTS.c.loan_id == bindparam("loan_id"),
+        _INSTALLMENTS.c.number == any_(bindparam("numbers", type_=ARRAY(Integer))),
+    ),
+)
+_PG_SETUP = ";".join(
+    statement.prepare
+    for statement in (
+        _PG_LOAN_LOCKED,
+        _PG_LAST_EVENT,
+        _PG_EVENTS,
+        _PG_INSERT_EVENT,
+        _PG_SET_STATUS,
+        _PG_UPDATE_INSTALLMENT,
+        _PG_UPDATE_STATE,
+        _PG_INSERT_INSTALLMENT,
+        _PG_INSERT_STATE,
+        _PG_DELETE_INSTALLMENTS,
+        _PG_DELETE_STATE,
+        _PG_DELETE_GONE,
+    )
+)
+
+
 def load_events(session: Session, loan_id: int) -> list[LoanEvent]:
     """The loan's journal as core events, in booking order."""
     rows = session.connection().execute(_EVENTS, {"loan_id": loan_id})
@@ -187,9 +285,12 @@ class LoanBook:
     loan: LoanRecord
     product: ProductConfig
     business_date: dt.date
+    #: The product's account rules and delinquency policy, made once with the product.
+    rules: AccountRules
+    policy: DelinquencyPolicy
 
 
-_PRODUCTS: dict[str, ProductConfig] = {}
+_PRODUCTS: dict[str, tuple[ProductConfig, AccountRules, DelinquencyPolicy]] = {}
 
 
 def product_config(document: dict[str, Any]) -> ProductConfig:
@@ -198,13 +299,22 @@ def product_config(document: dict[str, Any]) -> ProductConfig:
     Product rows never change (a new version is a new row), so the document's text is a
     safe key; it keeps pydantic off the path of every payment.
     """
-    key = json.dumps(document, sort_keys=True, separators=(",", ":"))
-    config = _PRODUCTS.get(key)
-    if config is None:
+    return _product(json.dumps(document, sort_keys=True, separators=(",", ":")))[0]
+
+
+def _product(document: str) -> tuple[ProductConfig, AccountRules, DelinquencyPolicy]:
+    """The product of a stored document's JSON text, with its rules, made once per process."""
+    product = _PRODUCTS.get(document)
+    if product is None:
         if len(_PRODUCTS) > 1024:
             _PRODUCTS.clear()
-        config = _PRODUCTS[key] = ProductConfig.model_validate(document)
-    return config
+        config = ProductConfig.model_validate(json.loads(document))
+        product = _PRODUCTS[document] = (
+            config,
+            config.account_rules(),
+            config.delinquency_policy(),
+        )
+    return product
 
 
 def load_loan(session: Session, loan_id: int, *, lock: bool = False) -> LoanBook:
@@ -218,14 +328,20 @@ def load_loan(session: Session, loan_id: int, *, lock: bool = False) -> LoanBook
     row = connection.execute(statement, {"loan_id": loan_id}).one_or_none()
     if row is None:
         raise NotFoundError(f"loan {loan_id} does not exist")
+    return _book(tuple(row))
+
+
+def _book(row: tuple[Any, ...]) -> LoanBook:
+    """A :class:`LoanBook` from a row of :data:`_LOAN`."""
     *columns, document, day = row
     today = dt.date.fromisoformat(day) if day else dt.datetime.now(dt.UTC).date()
-    return LoanBook(LoanRecord(*columns), product_config(document), today)
+    config, rules, policy = _product(document)
+    return LoanBook(LoanRecord(*columns), config, today, rules, policy)
 
 
 def loan_state(session: Session, book: LoanBook, events: Sequence[LoanEvent]) -> LoanState:
     """The fold of ``events`` under the loan's terms and product rules."""
-    return fold(terms_from_json(book.loan.terms), events, book.product.account_rules())
+    return fold(terms_from_json(book.loan.terms), events, book.rules)
 
 
 def delinquency(state: LoanState, product: ProductConfig, day: dt.date) -> DelinquencyStatus:
@@ -234,10 +350,20 @@ def delinquency(state: LoanState, product: ProductConfig, day: dt.date) -> Delin
     A restructured loan under watch (:func:`tenor.core.restructure.under_watch`) is at least
     关注 and IFRS 9 stage 2.
     """
+    return _assess(state, product.delinquency_policy(), day)
+
+
+def _assess(state: LoanState, policy: DelinquencyPolicy, day: dt.date) -> DelinquencyStatus:
+    # Only installments due before the day count towards days past due and the overdue
+    # amount; the rest are left out rather than turned into Money for nothing.
     return assess(
-        [UnpaidInstallment(item.due_date, item.unpaid) for item in state.installments],
+        [
+            UnpaidInstallment(item.due_date, item.unpaid)
+            for item in state.installments
+            if item.due_date < day
+        ],
         day,
-        product.delinquency_policy(),
+        policy,
         restructured=under_watch(state, day),
         written_off=state.written_off_on is not None,
     )
@@ -251,8 +377,19 @@ def projection_rows(
     last_sequence: int,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The loan_state row and installment rows that project ``state``."""
+    return state_row(loan_id, state, status, day, last_sequence), installment_rows(loan_id, state)
+
+
+def state_row(
+    loan_id: int,
+    state: LoanState,
+    status: DelinquencyStatus,
+    day: dt.date,
+    last_sequence: int,
+) -> dict[str, Any]:
+    """The loan_state row that projects ``state`` on business date ``day``."""
     next_due = state.next_installment(day)
-    state_row = {
+    return {
         "loan_id": loan_id,
         "status": state.status.value,
         "currency": state.currency,
@@ -274,27 +411,31 @@ def projection_rows(
         "business_date": day,
         "last_sequence": last_sequence,
     }
-    installment_rows = [
-        {
-            "loan_id": loan_id,
-            "number": item.number,
-            "start_date": item.start_date,
-            "due_date": item.due_date,
-            "principal_minor": item.principal.minor,
-            "interest_minor": item.interest.minor,
-            "fee_minor": item.fee.minor,
-            "penalty_minor": item.penalty.minor,
-            "paid_principal_minor": item.paid_principal.minor,
-            "paid_interest_minor": item.paid_interest.minor,
-            "paid_fee_minor": item.paid_fee.minor,
-            "paid_penalty_minor": item.paid_penalty.minor,
-            "waived_minor": item.waived_minor,
-            "unpaid_minor": item.unpaid_minor,
-            "settled_on": item.settled_on,
-        }
-        for item in state.installments
-    ]
-    return state_row, installment_rows
+
+
+def installment_rows(loan_id: int, state: LoanState) -> list[dict[str, Any]]:
+    """The installment rows that project ``state`` (the business date does not change them)."""
+    return [_installment_row(loan_id, item) for item in state.installments]
+
+
+def _installment_row(loan_id: int, item: InstallmentState) -> dict[str, Any]:
+    return {
+        "loan_id": loan_id,
+        "number": item.number,
+        "start_date": item.start_date,
+        "due_date": item.due_date,
+        "principal_minor": item.principal.minor,
+        "interest_minor": item.interest.minor,
+        "fee_minor": item.fee.minor,
+        "penalty_minor": item.penalty.minor,
+        "paid_principal_minor": item.paid_principal.minor,
+        "paid_interest_minor": item.paid_interest.minor,
+        "paid_fee_minor": item.paid_fee.minor,
+        "paid_penalty_minor": item.paid_penalty.minor,
+        "waived_minor": item.waived_minor,
+        "unpaid_minor": item.unpaid_minor,
+        "settled_on": item.settled_on,
+    }
 
 
 def write_projection(
@@ -303,47 +444,16 @@ def write_projection(
     state: LoanState,
     day: dt.date,
     last_sequence: int,
-    previous: LoanState | None = None,
 ) -> None:
-    """Project ``state`` as of business date ``day``.
-
-    With ``previous`` (the state the stored projection shows) only the rows that changed are
-    written, which is what keeps a payment's transaction small; without it the loan's
-    projection is replaced whole.
-    """
+    """Replace the loan's projection with ``state`` as of business date ``day``."""
     loan_id = book.loan.id
-    status = delinquency(state, book.product, day)
-    state_row, installment_rows = projection_rows(loan_id, state, status, day, last_sequence)
-    if previous is None:
-        session.execute(delete(InstallmentRow).where(InstallmentRow.loan_id == loan_id))
-        session.execute(delete(LoanStateRow).where(LoanStateRow.loan_id == loan_id))
-        session.execute(insert(LoanStateRow), [state_row])
-        if installment_rows:
-            session.execute(insert(InstallmentRow), installment_rows)
-        return
-    before_status = delinquency(previous, book.product, day)
-    _, before_rows = projection_rows(loan_id, previous, before_status, day, last_sequence)
-    before_by_number = {row["number"]: row for row in before_rows}
-    changed = [row for row in installment_rows if before_by_number.get(row["number"]) != row]
-    added = [row for row in changed if row["number"] not in before_by_number]
-    updated = [row for row in changed if row["number"] in before_by_number]
-    numbers = {row["number"] for row in installment_rows}
-    gone = [number for number in before_by_number if number not in numbers]
-    if gone:
-        session.execute(
-            delete(InstallmentRow).where(
-                InstallmentRow.loan_id == loan_id, InstallmentRow.number.in_(gone)
-            )
-        )
-    connection = session.connection()
-    if updated:
-        connection.execute(
-            _UPDATE_INSTALLMENT,
-            [{**row, "b_loan_id": loan_id, "b_number": row["number"]} for row in updated],
-        )
-    if added:
-        connection.execute(insert(_INSTALLMENTS), added)
-    connection.execute(_UPDATE_STATE, {**state_row, "b_loan_id": loan_id})
+    status = _assess(state, book.policy, day)
+    state_values, installment_values = projection_rows(loan_id, state, status, day, last_sequence)
+    session.execute(delete(InstallmentRow).where(InstallmentRow.loan_id == loan_id))
+    session.execute(delete(LoanStateRow).where(LoanStateRow.loan_id == loan_id))
+    session.execute(insert(LoanStateRow), [state_values])
+    if installment_values:
+        session.execute(insert(InstallmentRow), installment_values)
 
 
 def loan_status(book: LoanBook, state: LoanState) -> str:
@@ -358,28 +468,142 @@ def loan_status(book: LoanBook, state: LoanState) -> str:
     return "approved"
 
 
-# The state each loan's last append left, so that the next append to it in this process
-# need not fold the journal twice. An entry counts only while the journal read from the
-# database ends with the same event (ids are random UUIDs, so neither a rolled-back append
-# nor another database can match) and the loan's terms are the same.
-_FOLDED: dict[int, tuple[str, int, dict[str, Any], LoanState]] = {}
-_FOLDED_LIMIT = 10_000
+@dataclass(frozen=True, slots=True)
+class _Kept:
+    """A loan's journal as its last append in this process left it: folded, and projected."""
+
+    last_event_id: str
+    last_sequence: int
+    terms: dict[str, Any]
+    product_id: int
+    folded: Folded
+    installments: list[dict[str, Any]]
 
 
-def _last_folded(book: LoanBook, events: Sequence[LoanEvent]) -> LoanState | None:
-    remembered = _FOLDED.get(book.loan.id)
-    if remembered is None or not events:
+# The fold and installment rows each loan's last append left, so that the next append to it
+# in this process need neither read nor replay its journal. An entry counts only while the
+# journal's last event, read under the loan's lock, is the one it ends with (ids are random
+# UUIDs, so neither a rolled-back append nor another database can match) and the loan's terms
+# and product are the same.
+_KEPT: dict[int, _Kept] = {}
+_KEPT_LIMIT = 10_000
+
+
+def _kept(book: LoanBook, last: tuple[str, int] | None) -> _Kept | None:
+    kept = _KEPT.get(book.loan.id)
+    if (
+        kept is None
+        or last is None
+        or (kept.last_event_id, kept.last_sequence) != last
+        or kept.product_id != book.loan.product_id
+        or kept.terms != book.loan.terms
+    ):
         return None
-    last_event_id, count, terms, state = remembered
-    if events[-1].event_id != last_event_id or len(events) != count or terms != book.loan.terms:
-        return None
-    return state
+    return kept
 
 
-def _remember_folded(book: LoanBook, event: LoanEvent, count: int, state: LoanState) -> None:
-    if len(_FOLDED) >= _FOLDED_LIMIT:
-        _FOLDED.clear()
-    _FOLDED[book.loan.id] = (event.event_id, count, book.loan.terms, state)
+@dataclass(frozen=True, slots=True)
+class _Posting:
+    """What one append writes: the journal row, and the projection's rows that change."""
+
+    event: LoanEvent
+    journal_row: dict[str, Any]
+    #: The loan's lifecycle status after the event (``loans.status``).
+    status: str
+    state_row: dict[str, Any]
+    #: Whether the projection is written whole (the loan had no journal before): its rows
+    #: deleted, the state row inserted, and every installment row in ``added``.
+    whole: bool
+    #: Installment rows: changed, new, and the numbers of those no longer in the schedule.
+    updated: list[dict[str, Any]]
+    added: list[dict[str, Any]]
+    gone: list[int]
+    after: LoanState
+
+
+def _posting(
+    book: LoanBook,
+    last: tuple[str, int] | None,
+    load_journal: Callable[[], list[LoanEvent]],
+    make_event: EventFactory,
+    *,
+    idempotency_key: str | None,
+    fingerprint: str | None,
+    actor: str,
+) -> _Posting:
+    """The event ``make_event`` builds and everything its append writes, no I/O but
+    ``load_journal`` (called only when this process does not hold the loan's journal folded).
+
+    ``last``: the (event id, sequence) of the journal's last event, read under the loan's lock.
+    """
+    loan_id = book.loan.id
+    kept = _kept(book, last)
+    events: list[LoanEvent] | None = None
+    if kept is not None:
+        before = kept.folded
+        before_rows: list[dict[str, Any]] | None = kept.installments
+        sequence = kept.last_sequence + 1
+    else:
+        events = load_journal()
+        before = fold_journal(terms_from_json(book.loan.terms), events, book.rules)
+        before_rows = installment_rows(loan_id, before.state) if events else None
+        sequence = max((event.sequence for event in events), default=0) + 1
+    event_id = str(uuid.uuid4())
+    today = book.business_date
+    event = make_event(book, before.state, Slot(event_id, sequence, today))
+    after = before.with_event(event)
+    if after is None:
+        # A backdated event or a reversal: the whole journal folds again.
+        events = load_journal() if events is None else events
+        after = fold_journal(terms_from_json(book.loan.terms), [*events, event], book.rules)
+    # The fold reuses the installments an event leaves unchanged, and so do their rows.
+    kept_rows = (
+        {}
+        if before_rows is None
+        else dict(zip(map(id, before.state.installments), before_rows, strict=True))
+    )
+    after_rows = [
+        kept_rows.get(id(item)) or _installment_row(loan_id, item)
+        for item in after.state.installments
+    ]
+    if len(_KEPT) >= _KEPT_LIMIT:
+        _KEPT.clear()
+    _KEPT[loan_id] = _Kept(
+        event_id, sequence, book.loan.terms, book.loan.product_id, after, after_rows
+    )
+    updated: list[dict[str, Any]] = []
+    added: list[dict[str, Any]] = after_rows
+    gone: list[int] = []
+    if before_rows is not None:
+        before_by_number = {row["number"]: row for row in before_rows}
+        changed = [row for row in after_rows if before_by_number.get(row["number"]) != row]
+        added = [row for row in changed if row["number"] not in before_by_number]
+        updated = [row for row in changed if row["number"] in before_by_number]
+        numbers = {row["number"] for row in after_rows}
+        gone = [number for number in before_by_number if number not in numbers]
+    status = _assess(after.state, book.policy, today)
+    return _Posting(
+        event=event,
+        journal_row={
+            "event_id": event_id,
+            "loan_id": loan_id,
+            "sequence": sequence,
+            "kind": EVENT_KINDS[type(event)],
+            "value_date": event.value_date,
+            "payload": event_payload(event),
+            "idempotency_key": idempotency_key,
+            "request_hash": fingerprint,
+            "actor": actor,
+            "recorded_at": utc_now(),
+        },
+        status=loan_status(book, after.state),
+        state_row=state_row(loan_id, after.state, status, today, sequence),
+        whole=before_rows is None,
+        updated=updated,
+        added=added,
+        gone=gone,
+        after=after.state,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -420,11 +644,26 @@ def append(
     the same key with another request raises :class:`IdempotencyConflictError`.
     """
     fingerprint = request_fingerprint(request) if idempotency_key else None
+    postgres = is_postgres(db.engine)
     # The first attempt goes straight for the insert: the unique key on (loan, idempotency
     # key) refuses a repeat, and only then is the earlier request looked up.
     look_first = False
     for _ in range(_RETRIES):
         try:
+            if postgres:
+                if idempotency_key and look_first:
+                    with db.reading() as session:
+                        earlier = _replay(session, loan_id, idempotency_key, fingerprint)
+                    if earlier is not None:
+                        return earlier
+                return _append_postgres(
+                    db,
+                    loan_id,
+                    make_event,
+                    idempotency_key=idempotency_key,
+                    fingerprint=fingerprint,
+                    actor=actor,
+                )
             with db.transaction() as session:
                 if idempotency_key and look_first:
                     earlier = _replay(session, loan_id, idempotency_key, fingerprint)
@@ -438,9 +677,10 @@ def append(
                     fingerprint=fingerprint,
                     actor=actor,
                 )
-        except (IntegrityError, _VersionMovedError):
+        except (IntegrityError, _VersionMovedError, _StaleConnectionError):
             # Another writer appended to this loan first (the same idempotency key, or the
-            # same next sequence): look again from the start.
+            # same next sequence), or a pooled connection had gone before anything was
+            # written: look again from the start.
             look_first = True
             continue
         except DomainError:
@@ -488,45 +728,146 @@ def append_in(
     must roll it back. Prefer :func:`append` for single requests.
     """
     book = load_loan(session, loan_id, lock=True)
-    events = load_events(session, loan_id)
-    before = _last_folded(book, events) or loan_state(session, book, events)
-    sequence = max((event.sequence for event in events), default=0) + 1
-    event_id = str(uuid.uuid4())
-    today = book.business_date
-    event = make_event(book, before, Slot(event_id, sequence, today))
-    after = loan_state(session, book, [*events, event])
-    _remember_folded(book, event, len(events) + 1, after)
     connection = session.connection()
-    # The transparency log queues the event's leaf with the row, in this transaction.
-    journal_id = insert_event(
-        connection,
-        {
-            "event_id": event_id,
-            "loan_id": loan_id,
-            "sequence": sequence,
-            "kind": EVENT_KINDS[type(event)],
-            "value_date": event.value_date,
-            "payload": event_payload(event),
-            "idempotency_key": idempotency_key,
-            "request_hash": fingerprint,
-            "actor": actor,
-            "recorded_at": utc_now(),
-        },
+    last = connection.execute(_LAST_EVENT, {"loan_id": loan_id}).one_or_none()
+    posting = _posting(
+        book,
+        None if last is None else (last[0], last[1]),
+        lambda: load_events(session, loan_id),
+        make_event,
+        idempotency_key=idempotency_key,
+        fingerprint=fingerprint,
+        actor=actor,
     )
-    status = loan_status(book, after)
+    # The transparency log queues the event's leaf with the row, in this transaction.
+    journal_id = insert_event(connection, posting.journal_row)
     if is_postgres(connection.engine):
         # The row lock taken above already serialises writers to this loan.
-        if status != book.loan.status:
-            connection.execute(_SET_STATUS, {"b_id": loan_id, "status": status})
+        if posting.status != book.loan.status:
+            connection.execute(_SET_STATUS, {"b_id": loan_id, "status": posting.status})
     else:
         moved = connection.execute(
             _SET_STATUS_IF_VERSION,
-            {"b_id": loan_id, "b_version": book.loan.version, "status": status},
+            {"b_id": loan_id, "b_version": book.loan.version, "status": posting.status},
         )
         if moved.rowcount != 1:
             raise _VersionMovedError
-    write_projection(session, book, after, today, sequence, previous=before if events else None)
-    return Appended(event_id, journal_id, replayed=False, state=after)
+    if posting.whole:
+        connection.execute(delete(_INSTALLMENTS).where(_INSTALLMENTS.c.loan_id == loan_id))
+        connection.execute(delete(_STATES).where(_STATES.c.loan_id == loan_id))
+        connection.execute(insert(_STATES), [posting.state_row])
+    else:
+        if posting.gone:
+            connection.execute(
+                delete(_INSTALLMENTS).where(
+                    _INSTALLMENTS.c.loan_id == loan_id, _INSTALLMENTS.c.number.in_(posting.gone)
+                )
+            )
+        if posting.updated:
+            connection.execute(_UPDATE_INSTALLMENT, [_keyed(row) for row in posting.updated])
+        connection.execute(_UPDATE_STATE, {**posting.state_row, "b_loan_id": loan_id})
+    if posting.added:
+        connection.execute(insert(_INSTALLMENTS), posting.added)
+    return Appended(posting.event.event_id, journal_id, replayed=False, state=posting.after)
+
+
+def _keyed(row: dict[str, Any]) -> dict[str, Any]:
+    """An installment row with the keys :data:`_UPDATE_INSTALLMENT` finds it by."""
+    return {**row, "b_loan_id": row["loan_id"], "b_number": row["number"]}
+
+
+class _StaleConnectionError(Exception):
+    """A pooled connection had gone (a server restart) before the append wrote anything."""
+
+
+def _append_postgres(
+    db: Database,
+    loan_id: int,
+    make_event: EventFactory,
+    *,
+    idempotency_key: str | None,
+    fingerprint: str | None,
+    actor: str,
+) -> Appended:
+    """:func:`append_in` on PostgreSQL in two round trips, on a psycopg connection.
+
+    The statements are :func:`append_in`'s, each round trip one script in the simple query
+    protocol (as ``pgbench`` sends its own): ``BEGIN``, the loan's lock and its journal's last
+    event; then the event and its leaf, the projection's changed rows and ``COMMIT``. The
+    driver's per-statement work was most of a payment's cost. Each statement is prepared
+    once per connection and run by ``EXECUTE`` with its values written in as literals
+    (:class:`tenor.store.database.PreparedStatement`; libpq quotes strings); a failing
+    statement stops the script, and the transaction is rolled back.
+
+    A connection found dead in the first round trip had died idle in the pool:
+    :class:`_StaleConnectionError` asks for a new start. Driver errors come out as
+    SQLAlchemy's (an ``IntegrityError`` for a unique key), as from every other path.
+    """
+    # Only a connection lost while reading asks for a new start: nothing was written yet.
+    reading = False
+    try:
+        with db.postgres_connection(_PG_SETUP) as connection:
+            cursor = psycopg.ClientCursor(connection)
+            escaping = psycopg.pq.Escaping(connection.pgconn)
+
+            def bind(statement: PreparedStatement, values: dict[str, Any]) -> str:
+                return statement.execute(values, escaping)
+
+            reading = True
+            cursor.execute(
+                f"BEGIN;{bind(_PG_LOAN_LOCKED, {'loan_id': loan_id})};"
+                f"{bind(_PG_LAST_EVENT, {'loan_id': loan_id})}"
+            )
+            cursor.nextset()
+            row = cursor.fetchone()
+            cursor.nextset()
+            last_row = cursor.fetchone()
+            if row is None:
+                raise NotFoundError(f"loan {loan_id} does not exist")
+            book = _book(row)
+
+            def load_journal() -> list[LoanEvent]:
+                cursor.execute(bind(_PG_EVENTS, {"loan_id": loan_id}))
+                return [event_from_record(*record) for record in cursor.fetchall()]
+
+            posting = _posting(
+                book,
+                None if last_row is None else (last_row[0], last_row[1]),
+                load_journal,
+                make_event,
+                idempotency_key=idempotency_key,
+                fingerprint=fingerprint,
+                actor=actor,
+            )
+            reading = False
+            # The insert comes first: its result, the journal row's id, is the script's first.
+            script = [bind(_PG_INSERT_EVENT, event_statement_values(posting.journal_row))]
+            if posting.status != book.loan.status:
+                script.append(bind(_PG_SET_STATUS, {"b_id": loan_id, "status": posting.status}))
+            if posting.whole:
+                script.append(bind(_PG_DELETE_INSTALLMENTS, {"loan_id": loan_id}))
+                script.append(bind(_PG_DELETE_STATE, {"loan_id": loan_id}))
+                script.append(bind(_PG_INSERT_STATE, posting.state_row))
+            else:
+                if posting.gone:
+                    script.append(
+                        bind(_PG_DELETE_GONE, {"loan_id": loan_id, "numbers": posting.gone})
+                    )
+                script.extend(
+                    bind(_PG_UPDATE_INSTALLMENT, _keyed(item)) for item in posting.updated
+                )
+                script.append(bind(_PG_UPDATE_STATE, {**posting.state_row, "b_loan_id": loan_id}))
+            script.extend(bind(_PG_INSERT_INSTALLMENT, item) for item in posting.added)
+            script.append("COMMIT")
+            cursor.execute(";".join(script))
+            journal_row = cursor.fetchone()
+    except psycopg.Error as error:
+        if reading and connection_lost(error):
+            raise _StaleConnectionError from error
+        raise DBAPIError.instance(None, None, error, psycopg.Error, hide_parameters=True) from error
+    if journal_row is None:
+        raise LookupError("the journal's insert returned no row")
+    return Appended(posting.event.event_id, journal_row[0], replayed=False, state=posting.after)
 
 
 @dataclass(frozen=True, slots=True)
