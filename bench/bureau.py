@@ -97,7 +97,18 @@ def book_of(count: int, seed: int) -> list[tuple[LoanBook, list[LoanEvent]]]:
             status="active",
             version=len(events),
         )
-        book.append((LoanBook(record, product, THROUGH), events))
+        book.append(
+            (
+                LoanBook(
+                    record,
+                    product,
+                    THROUGH,
+                    product.account_rules(),
+                    product.delinquency_policy(),
+                ),
+                events,
+            )
+        )
     return book
 
 
