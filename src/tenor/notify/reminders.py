@@ -290,6 +290,7 @@ def _propensities(
     Days past due as the loan's projection has them at the close of ``day``; at least the
     reminder's own offset, which an installment overdue that many days implies.
     """
+    # Imported here: collections' queue imports this module for the borrower's contact context.
     from tenor.collect.propensity import loan_propensities  # noqa: PLC0415
 
     overdue: dict[int, int] = {}
