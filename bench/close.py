@@ -15,7 +15,7 @@ base file read, one column summed), the quiet/due-heavy ratio, a compaction of t
 into new bases, and peak memory (maxrss of this process and of its largest worker).
 
 ``--postgres`` instead loads the same synthetic book into PostgreSQL with COPY (schema
-``bench_close`` of ``TENOR_BENCH_POSTGRES_URL``, default the test server's ``test`` database)
+``bench_close``, or ``TENOR_BENCH_SCHEMA``, of ``TENOR_BENCH_POSTGRES_URL``, default the test server's ``test`` database)
 and runs the SQL close (``tenor.batch.close.close_book``) end to end over the same four dates:
 the first is the book's first close, which steps every open loan. No payments are posted in
 this mode (they would go through the journal one by one), so on the salary day every
@@ -165,7 +165,8 @@ def columnar_close(loans: int, workers: int, partition_size: int, directory: Pat
 POSTGRES_URL = os.environ.get(
     "TENOR_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
-SCHEMA = "bench_close"
+#: Two runs side by side need schemas of their own.
+SCHEMA = os.environ.get("TENOR_BENCH_SCHEMA", "bench_close")
 TARGET_POSTGRES_SECONDS = 30.0
 _CREATED = "2026-01-01T00:00:00+00:00"
 
