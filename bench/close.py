@@ -15,11 +15,11 @@ base file read, one column summed), the quiet/due-heavy ratio, a compaction of t
 into new bases, and peak memory (maxrss of this process and of its largest worker).
 
 ``--postgres`` instead loads the same synthetic book into PostgreSQL with COPY (schema
-``bench_close``, or ``TENOR_BENCH_SCHEMA``, of ``TENOR_BENCH_POSTGRES_URL``, default the test server's ``test`` database)
-and runs the SQL close (``tenor.batch.close.close_book``) end to end over the same four dates:
-the first is the book's first close, which steps every open loan. No payments are posted in
-this mode (they would go through the journal one by one), so on the salary day every
-installment falling due becomes overdue.
+``bench_close``, or ``TENOR_BENCH_SCHEMA``, of ``TENOR_BENCH_POSTGRES_URL``, default the test
+server's ``test`` database) and runs the SQL close (``tenor.batch.close.close_book``) end to
+end over the same four dates: the first is the book's first close, which steps every open
+loan. No payments are posted in this mode (they would go through the journal one by one), so
+on the salary day every installment falling due becomes overdue.
 """
 
 from __future__ import annotations
