@@ -580,37 +580,38 @@ def _is_postgres(connection: Connection) -> bool:
     return connection.dialect.name == "postgresql"
 
 
-def _copy(connection: Connection, target: str, columns: Sequence[str], rows: Sequence[Any]) -> None:
-    """COPY ``rows`` (mappings) into ``target`` on the connection's own psycopg connection."""
+def _copy(connection: Connection, target: str, frame: pl.DataFrame) -> None:
+    """COPY ``frame`` into ``target`` (its columns by name) on the connection's own psycopg
+    connection, as CSV written by Polars: Polars' CSV (an unquoted empty field for a null, a
+    quoted one for an empty string, ISO dates) is what PostgreSQL's CSV format reads."""
     raw = connection.connection.driver_connection
     assert raw is not None
-    statement = f"COPY {target} ({', '.join(columns)}) FROM STDIN"
+    statement = f"COPY {target} ({', '.join(frame.columns)}) FROM STDIN (FORMAT csv)"
     with raw.cursor() as cursor, cursor.copy(statement) as copy:
-        for row in rows:
-            copy.write_row([row[column] for column in columns])
+        copy.write(frame.write_csv(include_header=False))
 
 
-def _insert(connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert ``rows``: COPY on PostgreSQL, one executemany elsewhere."""
-    if not rows:
+def _insert(connection: Connection, table: Table, frame: pl.DataFrame) -> None:
+    """Insert the rows of ``frame``: COPY on PostgreSQL, one executemany elsewhere."""
+    if not frame.height:
         return
     if _is_postgres(connection):
-        _copy(connection, table.name, list(rows[0]), rows)
+        _copy(connection, table.name, frame)
     else:
-        connection.execute(insert(table), list(rows))
+        connection.execute(insert(table), frame.to_dicts())
 
 
 def _update_from(
     connection: Connection,
     temporary: str,
-    rows: Sequence[dict[str, Any]],
+    frame: pl.DataFrame,
     statement: str,
     parameters: dict[str, Any] | None = None,
 ) -> None:
-    """On PostgreSQL: COPY ``rows`` into a temporary table and run one UPDATE ... FROM it."""
+    """On PostgreSQL: COPY ``frame`` into a temporary table and run one UPDATE ... FROM it."""
     name = temporary.split(" ", 1)[0]
     connection.execute(text(f"CREATE TEMPORARY TABLE {temporary} ON COMMIT DROP"))
-    _copy(connection, name, list(rows[0]), rows)
+    _copy(connection, name, frame)
     connection.execute(text(statement), parameters or {})
 
 
@@ -735,24 +736,21 @@ def write_partition(
         .values(days_past_due=anchor, business_date=opening)
     )
 
-    penalties = {
-        row[0]: (row[1], row[2])
-        for row in outputs.penalties.select("loan_id", "installment", "amount_minor").iter_rows()
-    }
+    penalties = outputs.penalties.select("loan_id", "installment", "amount_minor")
     # A penalty on a loan with a credit balance is paid from it at once, and one on a loan
     # paid off today reopens it: such loans are projected by the fold rather than by the
     # updates below.
     refold = sorted(
         loan_id
-        for loan_id in penalties
+        for loan_id in penalties["loan_id"].to_list()
         if loaded.accounts[loan_id][1] > 0 or loaded.accounts[loan_id][2] != "active"
     )
-    charged = [
-        {"b_loan_id": loan_id, "b_number": number, "b_amount": amount}
-        for loan_id, (number, amount) in penalties.items()
-        if loan_id not in refold
-    ]
-    if charged and _is_postgres(connection):
+    charged = penalties.filter(~pl.col("loan_id").is_in(refold)).select(
+        pl.col("loan_id").alias("b_loan_id"),
+        pl.col("installment").alias("b_number"),
+        pl.col("amount_minor").alias("b_amount"),
+    )
+    if charged.height and _is_postgres(connection):
         _update_from(
             connection,
             "close_charged (b_loan_id BIGINT, b_number INTEGER, b_amount BIGINT)",
@@ -761,7 +759,7 @@ def write_partition(
             "unpaid_minor = i.unpaid_minor + t.b_amount, settled_on = NULL FROM close_charged "
             "AS t WHERE i.loan_id = t.b_loan_id AND i.number = t.b_number",
         )
-    elif charged:
+    elif charged.height:
         connection.execute(
             update(_INSTALLMENTS)
             .where(
@@ -773,35 +771,37 @@ def write_partition(
                 unpaid_minor=_INSTALLMENTS.c.unpaid_minor + bindparam("b_amount"),
                 settled_on=None,
             ),
-            charged,
+            charged.to_dicts(),
         )
-    next_due = dict(
+    next_due = (
         installments.filter(pl.col("due_date") > day)
         .group_by("loan_id")
-        .agg(pl.col("due_date").min())
-        .iter_rows()
+        .agg(pl.col("due_date").min().alias("b_next_due"))
     )
-    state_rows = []
-    for row in outputs.state.iter_rows(named=True):
-        loan_id = row["loan_id"]
-        if loan_id in refold:
-            continue
-        penalty = penalties.get(loan_id, (0, 0))[1]
-        state_rows.append(
-            {
-                "b_loan_id": loan_id,
-                "b_penalty": penalty,
-                # The restated loans' overdue amount already holds the day's penalty.
-                "b_arrears": row["overdue_minor"],
-                "b_dpd": row["days_past_due"],
-                "b_bucket": row["bucket"],
-                "b_class": row["loan_class"],
-                "b_stage": row["stage"],
-                "b_next_due": next_due.get(loan_id),
-                "b_sequence": last_sequence.get(loan_id),
-            }
+    sequences = pl.DataFrame(
+        list(last_sequence.items()),
+        schema={"loan_id": pl.Int64, "b_sequence": pl.Int64},
+        orient="row",
+    )
+    state_rows = (
+        outputs.state.filter(~pl.col("loan_id").is_in(refold))
+        .join(penalties.select("loan_id", "amount_minor"), on="loan_id", how="left")
+        .join(next_due, on="loan_id", how="left")
+        .join(sequences, on="loan_id", how="left")
+        .select(
+            pl.col("loan_id").alias("b_loan_id"),
+            pl.col("amount_minor").fill_null(0).alias("b_penalty"),
+            # The restated loans' overdue amount already holds the day's penalty.
+            pl.col("overdue_minor").alias("b_arrears"),
+            pl.col("days_past_due").alias("b_dpd"),
+            pl.col("bucket").alias("b_bucket"),
+            pl.col("loan_class").alias("b_class"),
+            pl.col("stage").alias("b_stage"),
+            "b_next_due",
+            "b_sequence",
         )
-    if state_rows and _is_postgres(connection):
+    )
+    if state_rows.height and _is_postgres(connection):
         _update_from(
             connection,
             "close_states (b_loan_id BIGINT, b_penalty BIGINT, b_arrears BIGINT, b_dpd INTEGER, "
@@ -815,7 +815,7 @@ def write_partition(
             "WHERE s.loan_id = t.b_loan_id",
             {"opening": opening},
         )
-    elif state_rows:
+    elif state_rows.height:
         connection.execute(
             update(_STATES)
             .where(_STATES.c.loan_id == bindparam("b_loan_id"))
@@ -831,7 +831,7 @@ def write_partition(
                 business_date=opening,
                 last_sequence=func.coalesce(bindparam("b_sequence"), _STATES.c.last_sequence),
             ),
-            state_rows,
+            state_rows.to_dicts(),
         )
     for loan_id in refold:
         book = load_loan(session, loan_id)
@@ -848,14 +848,14 @@ def write_partition(
         connection.execute(
             delete(_ARREARS).where(_among(connection, _ARREARS.c.loan_id)), {"ids": stepped}
         )
-    close_rows = [
-        {**row, "closed_on": day}
-        for row in outputs.state.select(list(step.STATE_SCHEMA)).to_dicts()
-    ]
-    _insert(connection, _CLOSE_STATE, close_rows)
-    _insert(connection, _ARREARS, outputs.arrears_after.to_dicts())
+    _insert(
+        connection,
+        _CLOSE_STATE,
+        outputs.state.select(list(step.STATE_SCHEMA)).with_columns(closed_on=pl.lit(day)),
+    )
+    _insert(connection, _ARREARS, outputs.arrears_after)
+    _insert(connection, _ACTIONS, outputs.actions.with_columns(business_date=pl.lit(day)))
     actions = outputs.actions.to_dicts()
-    _insert(connection, _ACTIONS, [{**row, "business_date": day} for row in actions])
     # Reminders go to the outbox with the actions that cause them, in this transaction; the
     # outbox's unique key keeps a rerun of the close from sending any of them twice.
     promised, disputed = reminder_stops(
@@ -878,9 +878,7 @@ def write_partition(
         ],
         day,
     )
-    _insert(
-        connection, _ERRORS, [{**row, "business_date": day} for row in outputs.errors.to_dicts()]
-    )
+    _insert(connection, _ERRORS, outputs.errors.with_columns(business_date=pl.lit(day)))
     counts = PartitionCounts(
         partition=part.number,
         loans=len(loaded.touched),
