@@ -297,8 +297,16 @@ def load_partition(
                 _STATES.c.credit_balance_minor,
             )
             .join(_LOANS, _LOANS.c.id == _STATES.c.loan_id)
-            .outerjoin(_CLOSE_STATE, _CLOSE_STATE.c.loan_id == _STATES.c.loan_id)
-            .where(_among(connection, _STATES.c.loan_id))
+            .outerjoin(
+                _CLOSE_STATE,
+                (_CLOSE_STATE.c.loan_id == _STATES.c.loan_id)
+                & _CLOSE_STATE.c.loan_id.between(part.low, part.high),
+            )
+            .where(
+                _among(connection, _STATES.c.loan_id),
+                _STATES.c.loan_id.between(part.low, part.high),
+                _LOANS.c.id.between(part.low, part.high),
+            )
             .order_by(_STATES.c.loan_id),
             _LOAN_ROW_SCHEMA,
             {"ids": list(touched)},
@@ -316,8 +324,7 @@ def load_partition(
             .replace_strict(watched, default=None, return_dtype=pl.Date)
             .alias("watch_until"),
         ).select(list(step.LOAN_SCHEMA))
-        installments = _installments(session, connection, touched)
-        last_installments = _last_installments(connection, touched)
+        installments, last_installments = _installments(session, connection, touched, part)
         arrears = _read(
             connection,
             select(
@@ -327,7 +334,10 @@ def load_partition(
                 _ARREARS.c.principal_minor,
                 _ARREARS.c.interest_minor,
             )
-            .where(_among(connection, _ARREARS.c.loan_id))
+            .where(
+                _among(connection, _ARREARS.c.loan_id),
+                _ARREARS.c.loan_id.between(part.low, part.high),
+            )
             .order_by(_ARREARS.c.loan_id, _ARREARS.c.number),
             step.ARREARS_SCHEMA,
             {"ids": list(touched)},
@@ -345,6 +355,7 @@ def load_partition(
             _INSTALLMENTS.c.due_date.in_(_reminder_dates(day, reminder_offsets)),
             _INSTALLMENTS.c.unpaid_minor > 0,
             _INSTALLMENTS.c.loan_id.between(part.low, part.high),
+            _STATES.c.loan_id.between(part.low, part.high),
             _STATES.c.status.in_(REMINDED_STATUSES),
         )
         .order_by(_INSTALLMENTS.c.loan_id, _INSTALLMENTS.c.number),
@@ -354,35 +365,6 @@ def load_partition(
         loans=loans, installments=installments, arrears_before=arrears, upcoming=upcoming
     )
     return LoadedPartition(part, touched, inputs, accounts, last_installments)
-
-
-def _last_installments(connection: Connection, touched: Sequence[int]) -> pl.DataFrame:
-    last = (
-        select(_INSTALLMENTS.c.loan_id, func.max(_INSTALLMENTS.c.number).label("number"))
-        .where(_among(connection, _INSTALLMENTS.c.loan_id))
-        .group_by(_INSTALLMENTS.c.loan_id)
-        .subquery()
-    )
-    return _read(
-        connection,
-        select(
-            _INSTALLMENTS.c.loan_id,
-            _INSTALLMENTS.c.number,
-            _INSTALLMENTS.c.start_date,
-            _INSTALLMENTS.c.due_date,
-            _INSTALLMENTS.c.interest_minor,
-            _INSTALLMENTS.c.principal_minor - _INSTALLMENTS.c.paid_principal_minor,
-            _INSTALLMENTS.c.interest_minor - _INSTALLMENTS.c.paid_interest_minor,
-            _INSTALLMENTS.c.unpaid_minor,
-        )
-        .join(
-            last,
-            (last.c.loan_id == _INSTALLMENTS.c.loan_id) & (last.c.number == _INSTALLMENTS.c.number),
-        )
-        .order_by(_INSTALLMENTS.c.loan_id),
-        step.INSTALLMENT_SCHEMA,
-        {"ids": list(touched)},
-    )
 
 
 def book_penalties(
@@ -487,8 +469,11 @@ def book_penalties(
     return restated, after
 
 
-def _installments(session: Session, connection: Connection, touched: Sequence[int]) -> pl.DataFrame:
-    """The touched loans' unsettled installments, with unpaid principal and interest.
+def _installments(
+    session: Session, connection: Connection, touched: Sequence[int], part: Partition
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The touched loans' unsettled installments, with unpaid principal and interest, and each
+    loan's last installment, settled or not (one read of every installment of those loans).
 
     The projection keeps one ``waived_minor`` for interest, fees and penalties together, so
     the unpaid interest of an installment with a waiver is read from the loan's fold instead
@@ -507,12 +492,18 @@ def _installments(session: Session, connection: Connection, touched: Sequence[in
             _INSTALLMENTS.c.unpaid_minor,
             _INSTALLMENTS.c.waived_minor,
         )
-        .where(_among(connection, _INSTALLMENTS.c.loan_id))
-        .where(_INSTALLMENTS.c.unpaid_minor != 0)
+        .where(
+            _among(connection, _INSTALLMENTS.c.loan_id),
+            _INSTALLMENTS.c.loan_id.between(part.low, part.high),
+        )
         .order_by(_INSTALLMENTS.c.loan_id, _INSTALLMENTS.c.number),
         {**step.INSTALLMENT_SCHEMA, "waived_minor": pl.Int64},
         {"ids": list(touched)},
     )
+    last = (
+        rows.group_by("loan_id", maintain_order=True).last().select(list(step.INSTALLMENT_SCHEMA))
+    )
+    rows = rows.filter(pl.col("unpaid_minor") != 0)
     waived = rows.filter(pl.col("waived_minor") != 0)["loan_id"].unique().sort().to_list()
     exact: list[tuple[int, int, int]] = []
     for loan_id in waived:
@@ -526,7 +517,7 @@ def _installments(session: Session, connection: Connection, touched: Sequence[in
         schema={"loan_id": pl.Int64, "number": pl.Int32, "folded": pl.Int64},
         orient="row",
     )
-    return (
+    unsettled = (
         rows.join(folded, on=["loan_id", "number"], how="left")
         .with_columns(
             pl.when(pl.col("waived_minor") != 0)
@@ -536,6 +527,7 @@ def _installments(session: Session, connection: Connection, touched: Sequence[in
         )
         .select(list(step.INSTALLMENT_SCHEMA))
     )
+    return unsettled, last
 
 
 # ---------------------------------------------------------------------------------------------
