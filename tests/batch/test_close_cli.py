@@ -128,3 +128,62 @@ def test_bad_input_is_one_line_with_status_2_and_changes_nothing(db: Database) -
     missing = tenor(db, "report", "portfolio", "--date", "2026-03-09")
     assert missing.exit_code == 2
     assert "has not been closed" in missing.stderr
+
+
+def test_the_days_rolls_are_the_bucket_moves_of_its_journal_and_the_loans_that_stayed(
+    db: Database,
+) -> None:
+    """Each date's rolls, counted in SQL by the close, equal a recount from the journal's
+    bucket-changed events and the projections as that date's close left them."""
+    build_book(db, loans=16, seed=5)
+    checked = 0
+    for day in (dt.date(2026, 3, 1) + dt.timedelta(days=offset) for offset in range(0, 75, 7)):
+        assert tenor(db, "close", "--through", day.isoformat()).exit_code == 0
+        with db.engine.connect() as connection:
+            states = connection.execute(
+                text(
+                    "SELECT loan_id, currency, outstanding_principal_minor, status, bucket "
+                    "FROM loan_state"
+                )
+            ).all()
+            moves = connection.execute(
+                text(
+                    "SELECT loan_id, payload FROM journal WHERE kind = 'bucket-changed' "
+                    "AND actor = 'close' AND value_date = :day"
+                ),
+                {"day": day},
+            ).all()
+            stored = {
+                (currency, source, target): (loans, principal)
+                for currency, source, target, loans, principal in connection.execute(
+                    text(
+                        "SELECT currency, from_bucket, to_bucket, loans, principal_minor "
+                        "FROM close_rolls WHERE business_date = :day"
+                    ),
+                    {"day": day},
+                )
+            }
+        by_loan = {row[0]: row for row in states}
+        expected: dict[tuple[str, str, str], tuple[int, int]] = {}
+        arrived: dict[tuple[str, str], tuple[int, int]] = {}
+        for loan_id, payload in moves:
+            document = payload if isinstance(payload, dict) else json.loads(payload)
+            _, currency, principal, status, _ = by_loan[loan_id]
+            key = (currency, document.get("from_bucket") or "new", document["to_bucket"])
+            loans, total = expected.get(key, (0, 0))
+            expected[key] = (loans + 1, total + principal)
+            if status in ("active", "overpaid"):
+                loans, total = arrived.get((currency, document["to_bucket"]), (0, 0))
+                arrived[(currency, document["to_bucket"])] = (loans + 1, total + principal)
+        in_bucket: dict[tuple[str, str], tuple[int, int]] = {}
+        for _, currency, principal, status, bucket in states:
+            if status in ("active", "overpaid"):
+                loans, total = in_bucket.get((currency, bucket), (0, 0))
+                in_bucket[(currency, bucket)] = (loans + 1, total + principal)
+        for (currency, bucket), (loans, total) in in_bucket.items():
+            came, came_principal = arrived.get((currency, bucket), (0, 0))
+            if loans - came > 0:
+                expected[(currency, bucket, bucket)] = (loans - came, total - came_principal)
+        assert stored == expected, day
+        checked += len(moves)
+    assert checked > 0
