@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import text
 from typer.testing import CliRunner, Result
 
+from tenor.batch.close import partition_size_for
 from tenor.cli import app
 from tenor.store.database import Database
 from tests.batch.closebook import START, build_book, dump
@@ -187,3 +188,19 @@ def test_the_days_rolls_are_the_bucket_moves_of_its_journal_and_the_loans_that_s
         assert stored == expected, day
         checked += len(moves)
     assert checked > 0
+
+
+def test_a_larger_book_is_cut_in_larger_partitions_about_eight_per_worker() -> None:
+    """Each partition costs a transaction and a few statements whatever it holds."""
+    assert partition_size_for(2_266, 1) == 5_000
+    assert partition_size_for(200_000, 2) == 12_500
+    assert partition_size_for(1_000_000, 2) == 50_000
+    assert partition_size_for(10_000_000, 8) == 50_000
+
+
+def test_a_close_started_with_a_size_chosen_from_the_book_keeps_it(db: Database) -> None:
+    build_book(db, loans=6, seed=3)
+    tenor_json(db, "close", "--through", "2026-03-02")
+    with db.engine.connect() as connection:
+        sizes = connection.execute(text("SELECT partition_size FROM close_days")).scalars().all()
+    assert sizes == [5_000, 5_000]

@@ -47,8 +47,12 @@ from tenor.store.database import Database
 from tenor.store.journal import business_date, product_config, set_business_date
 from tenor.store.models import JournalEntry, LoanStateRow, Product, utc_now
 
-#: Loan ids per partition: small enough for a quick transaction, large enough to vectorise.
+#: Loan ids per partition, at least: enough to vectorise and to be worth a transaction.
 DEFAULT_PARTITION_SIZE: Final = 5000
+#: Loan ids per partition, at most: one partition's transaction stays short.
+MAX_PARTITION_SIZE: Final = 50_000
+#: Partitions per worker when the size is chosen from the book: the pool stays busy to the end.
+_PARTITIONS_PER_WORKER: Final = 8
 ENGINES: Final = ("local", "dask")
 
 
@@ -159,8 +163,23 @@ def load_policies(db: Database) -> pl.DataFrame:
     return policy_frame(policies)
 
 
-def start_day(db: Database, day: dt.date, partition_size: int) -> CloseRun:
-    """The close of ``day`` as started before, or started now (committed at once)."""
+def partition_size_for(highest_loan_id: int, workers: int) -> int:
+    """Loan ids per partition for a book whose loan ids reach ``highest_loan_id``.
+
+    Each partition costs a few fixed statements and a transaction whatever it holds, so a
+    large book is cut in larger partitions: about eight per worker, between
+    :data:`DEFAULT_PARTITION_SIZE` and :data:`MAX_PARTITION_SIZE` loan ids.
+    """
+    wanted = math.ceil(highest_loan_id / (_PARTITIONS_PER_WORKER * max(1, workers)))
+    return min(MAX_PARTITION_SIZE, max(DEFAULT_PARTITION_SIZE, wanted))
+
+
+def start_day(db: Database, day: dt.date, partition_size: int | None, workers: int = 1) -> CloseRun:
+    """The close of ``day`` as started before, or started now (committed at once).
+
+    ``partition_size`` None: chosen from the book (:func:`partition_size_for`). A close
+    started before keeps the split it started with.
+    """
     with db.transaction() as session:
         row = session.get(CloseDay, day)
         if row is None:
@@ -172,6 +191,8 @@ def start_day(db: Database, day: dt.date, partition_size: int) -> CloseRun:
             ).one_or_none()
             mark = session.scalar(select(func.max(JournalEntry.id))) or 0
             highest = session.scalar(select(func.max(LoanStateRow.loan_id))) or 0
+            if partition_size is None:
+                partition_size = partition_size_for(highest, workers)
             row = CloseDay(
                 business_date=day,
                 journal_from=previous.journal_to if previous else 0,
@@ -361,7 +382,7 @@ def close_book(
     workers: int = 1,
     engine: str = "local",
     scheduler: str | None = None,
-    partition_size: int = DEFAULT_PARTITION_SIZE,
+    partition_size: int | None = None,
     on_day: Callable[[CloseRun, int], None] | None = None,
     on_partition: PartitionHook | None = None,
 ) -> CloseResult:
@@ -391,7 +412,9 @@ def close_book(
     ):
         for day in days:
             result.closed.append(
-                _close_day(db, day, policies, pool, client, partition_size, on_day, on_partition)
+                _close_day(
+                    db, day, policies, pool, client, partition_size, workers, on_day, on_partition
+                )
             )
             result.business_date = day + dt.timedelta(days=1)
     result.seconds = time.perf_counter() - began
@@ -424,12 +447,13 @@ def _close_day(
     policies: pl.DataFrame,
     pool: ProcessPoolExecutor | None,
     client: Any,
-    partition_size: int,
+    partition_size: int | None,
+    workers: int,
     on_day: Callable[[CloseRun, int], None] | None,
     on_partition: PartitionHook | None,
 ) -> DayResult:
     began = time.perf_counter()
-    run = start_day(db, day, partition_size)
+    run = start_day(db, day, partition_size, workers)
     done = done_partitions(db, day)
     result = DayResult(day, run.partitions, resumed_partitions=len(done))
     for counts in done.values():

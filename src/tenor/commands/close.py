@@ -79,8 +79,13 @@ def close_command(
         typer.Option(help="The Dask scheduler's address, tcp://HOST:PORT.", metavar="ADDRESS"),
     ] = None,
     partition_size: Annotated[
-        str, typer.Option(help="Loan ids per partition.", metavar="N")
-    ] = "5000",
+        str | None,
+        typer.Option(
+            help="Loan ids per partition (default: from the book's size, about eight "
+            "partitions per worker, 5,000 to 50,000).",
+            metavar="N",
+        ),
+    ] = None,
     json_output: Annotated[
         bool, typer.Option("--json", help="Print what the close did as JSON for machines.")
     ] = False,
@@ -106,7 +111,11 @@ def close_command(
     if day is not None and last is not None:
         _fail("give either --date or --through, not both")
     count = _count("--workers", workers, minimum=1, maximum=256)
-    size = _count("--partition-size", partition_size, minimum=1, maximum=1_000_000)
+    size = (
+        None
+        if partition_size is None
+        else _count("--partition-size", partition_size, minimum=1, maximum=1_000_000)
+    )
     if engine not in ENGINES:
         _fail(f"--engine must be one of {', '.join(ENGINES)}, not {engine!r}")
     if engine == "dask" and not scheduler:
@@ -134,7 +143,7 @@ def _close(
     count: int,
     engine: str,
     scheduler: str | None,
-    size: int,
+    size: int | None,
     json_output: bool,
 ) -> dict[str, Any]:
     from tenor.batch.close import close_book
