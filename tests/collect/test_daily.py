@@ -24,7 +24,15 @@ from tenor.collect import actions
 from tenor.collect.queue import case_document, collector_queue, legal_document
 from tenor.collect.reports import agency_statement, collections_report, strategies_report
 from tenor.collect.strategy import DEFAULT_STRATEGY, parse_strategy
-from tenor.collect.tables import CaseAction, CollectionCase, ContactOutcome, Promise
+from tenor.collect.tables import (
+    Agency,
+    CaseAction,
+    CollectionCase,
+    ContactOutcome,
+    LegalCase,
+    Placement,
+    Promise,
+)
 from tenor.core.collection import (
     CommissionBand,
     InvalidTransitionError,
@@ -42,7 +50,7 @@ from tenor.store.database import Database
 from tenor.store.journal import set_business_date
 from tenor.store.models import Borrower, JournalEntry, Loan
 from tests.builders import seed_loan, seed_relief
-from tests.collect.book import FIRST_DUE, past_due
+from tests.collect.book import FIRST_DUE, TODAY, past_due, seed_loans
 
 INSTALLMENT = Money.of("1053.15", "CNY")
 CST = dt.timezone(dt.timedelta(hours=8))
@@ -566,3 +574,115 @@ def test_a_plan_in_force_pauses_the_case_and_a_broken_plan_returns_it_to_its_str
     after = _case(db, loan_id)
     assert (after.id, after.status, after.paused) == (again.id, "open", None)
     assert _actions(db, again.id)
+
+
+def _in_force(db: Database, name: str, step: str) -> None:
+    """A strategy whose one segment takes every case straight to ``step``."""
+    actions.save_strategy(
+        db,
+        {"name": name, "segments": [{"name": "all", "min_dpd": 1, "champion": [{"action": step}]}]},
+        actor="t",
+    )
+
+
+def _last_steps(db: Database) -> dict[int, tuple[str, str, dict[str, Any]]]:
+    """Each loan's last action: kind, state and detail."""
+    with db.reading() as session:
+        rows = session.execute(
+            select(CollectionCase.loan_id, CaseAction.kind, CaseAction.state, CaseAction.detail)
+            .join(CollectionCase, CollectionCase.id == CaseAction.case_id)
+            .order_by(CaseAction.id)
+        ).all()
+    return {loan_id: (kind, state, detail) for loan_id, kind, state, detail in rows}
+
+
+def test_one_pass_places_cases_within_the_agencies_room_and_a_cure_recalls_one(
+    db: Database,
+) -> None:
+    """Four cases reach their agency step in the same pass: each goes to the agency with the
+    most room as the placements before it left it, until none has room."""
+    book = seed_loans(db)
+    a, b, c, d = book.loans
+    with db.transaction() as session:
+        for agency_id, capacity in ((book.agency, 2), (book.other_agency, 1)):
+            agency = session.get(Agency, agency_id)
+            assert agency is not None
+            agency.capacity = capacity
+    _in_force(db, "agency-first", "agency")
+    close_book(db, date=TODAY)
+    opening = TODAY + dt.timedelta(days=1)
+
+    def placements() -> list[tuple[int, int, dt.date | None, str | None]]:
+        with db.reading() as session:
+            return [
+                (p.loan_id, p.agency_id, p.recalled_on, p.recall_reason)
+                for p in session.scalars(select(Placement).order_by(Placement.id))
+            ]
+
+    def in_collections() -> dict[int, dt.date | None]:
+        with db.reading() as session:
+            return {
+                account.loan_id: account.collections_on
+                for account in session.scalars(select(BureauAccount))
+            }
+
+    # Ties go to the lower id: A to the first agency, B too (one place left each), C to the
+    # other; D finds no room.
+    assert placements() == [
+        (a, book.agency, None, None),
+        (b, book.agency, None, None),
+        (c, book.other_agency, None, None),
+    ]
+    assert _last_steps(db) == {
+        a: ("agency", "done", {"agency_id": book.agency, "rate": "0.15"}),
+        b: ("agency", "done", {"agency_id": book.agency, "rate": "0.15"}),
+        c: ("agency", "done", {"agency_id": book.other_agency, "rate": "0.2"}),
+        d: ("agency", "skipped", {"reason": "no_agency_capacity"}),
+    }
+    assert in_collections() == {a: opening, b: opening, c: opening}
+    with db.reading() as session:
+        assert session.scalars(
+            select(CollectionCase.agency_id).order_by(CollectionCase.loan_id)
+        ).all() == [book.agency, book.agency, book.other_agency, None]
+    # A pays what is past due: its case closes as cured, the agency gives it back and the
+    # bureau no longer sees the account in collections.
+    _pay(db, a, opening, Money.of("1100", "CNY"))
+    close_book(db, date=opening)
+    cured = _case(db, a)
+    assert (cured.status, cured.close_reason, cured.agency_id) == ("closed", "cured", None)
+    recalled = opening + dt.timedelta(days=1)
+    assert placements()[0] == (a, book.agency, recalled, "cured")
+    assert placements()[1:] == [
+        (b, book.agency, None, None),
+        (c, book.other_agency, None, None),
+    ]
+    assert in_collections() == {a: None, b: opening, c: opening}
+
+
+def test_one_pass_refers_cases_to_legal_in_loan_order_and_a_loan_once(db: Database) -> None:
+    """Every case reaches its legal step the same day: each loan without an open legal case
+    gets one, numbered in loan order; the loan referred by hand keeps its own."""
+    book = seed_loans(db)
+    a, b, c, d = book.loans
+    held = actions.open_legal(db, c, court=None, actor="t")
+    _in_force(db, "legal-first", "legal")
+    close_book(db, date=TODAY)
+    opening = TODAY + dt.timedelta(days=1)
+    with db.reading() as session:
+        legal = session.execute(
+            select(
+                LegalCase.id, LegalCase.loan_id, LegalCase.case_id, LegalCase.opened_on
+            ).order_by(LegalCase.id)
+        ).all()
+    assert [tuple(row) for row in legal] == [
+        (held.id, c, book.case_of(c), TODAY),
+        (held.id + 1, a, book.case_of(a), opening),
+        (held.id + 2, b, book.case_of(b), opening),
+        (held.id + 3, d, book.case_of(d), opening),
+    ]
+    assert _last_steps(db) == {
+        a: ("legal", "done", {"legal_case_id": held.id + 1}),
+        b: ("legal", "done", {"legal_case_id": held.id + 2}),
+        c: ("legal", "skipped", {"reason": "legal_case_open", "legal_case_id": held.id}),
+        d: ("legal", "done", {"legal_case_id": held.id + 3}),
+    }

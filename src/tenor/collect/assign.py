@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from typing import Final
+from typing import Final, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from tenor.collect.tables import CaseAction, CollectionCase, Collector
@@ -27,6 +27,9 @@ from tenor.store.models import Borrower, Loan, Product
 
 #: Collectors who go out on a field visit together.
 VISIT_CREW: Final = 2
+
+_CASES = cast(Table, CollectionCase.__table__)
+_ACTIONS = cast(Table, CaseAction.__table__)
 
 
 def _eligible(collector: Collector, locale: str, product: str, segment: str) -> bool:
@@ -44,70 +47,118 @@ def rebalance(session: Session, day: dt.date) -> int:
         session.scalars(select(Collector).where(Collector.active.is_(True)).order_by(Collector.id))
     )
     desk = [c for c in collectors if not c.field]
+    # Plain rows, not ORM objects: the book may hold hundreds of thousands of open cases.
     rows = session.execute(
-        select(CollectionCase, Borrower.locale, Product.code)
-        .join(Loan, Loan.id == CollectionCase.loan_id)
-        .join(Borrower, Borrower.id == CollectionCase.borrower_id)
+        select(
+            _CASES.c.id,
+            _CASES.c.collector_id,
+            _CASES.c.agency_id,
+            _CASES.c.paused,
+            _CASES.c.segment,
+            Borrower.locale,
+            Product.code,
+        )
+        .join(Loan, Loan.id == _CASES.c.loan_id)
+        .join(Borrower, Borrower.id == _CASES.c.borrower_id)
         .join(Product, Product.id == Loan.product_id)
-        .where(CollectionCase.status == "open")
-        .order_by(CollectionCase.balance_minor.desc(), CollectionCase.id)
+        .where(_CASES.c.status == "open")
+        .order_by(_CASES.c.balance_minor.desc(), _CASES.c.id)
     ).all()
     load: dict[int, int] = defaultdict(int)
-    changed = 0
+    moves: dict[int, int | None] = {}
     waiting = []
     by_id = {c.id: c for c in desk}
-    for case, locale, product in rows:
+    for case in rows:
         in_house = case.agency_id is None and case.paused not in ("deceased", "bankruptcy")
         current = by_id.get(case.collector_id) if case.collector_id is not None else None
         if not in_house:
             if case.collector_id is not None:
-                case.collector_id = None
-                changed += 1
+                moves[case.id] = None
             continue
         if (
             current is not None
-            and _eligible(current, locale, product, case.segment)
+            and _eligible(current, case.locale, case.code, case.segment)
             and load[current.id] < current.capacity
         ):
             load[current.id] += 1
             continue
-        waiting.append((case, locale, product))
-    for case, locale, product in waiting:
+        waiting.append(case)
+    for case in waiting:
         candidates = [
             c
             for c in desk
-            if _eligible(c, locale, product, case.segment) and load[c.id] < c.capacity
+            if _eligible(c, case.locale, case.code, case.segment) and load[c.id] < c.capacity
         ]
         chosen = max(candidates, key=lambda c: (c.capacity - load[c.id], -c.id), default=None)
         new_id = None if chosen is None else chosen.id
         if chosen is not None:
             load[chosen.id] += 1
         if case.collector_id != new_id:
-            case.collector_id = new_id
-            changed += 1
-    _staff_tasks(session, collectors, day)
-    return changed
+            moves[case.id] = new_id
+    if moves:
+        session.execute(
+            update(_CASES)
+            .where(_CASES.c.id == bindparam("b_id"))
+            .values(collector_id=bindparam("b_collector_id")),
+            [{"b_id": case_id, "b_collector_id": new_id} for case_id, new_id in moves.items()],
+        )
+    _staff_tasks(session, collectors)
+    return len(moves)
 
 
-def _staff_tasks(session: Session, collectors: list[Collector], day: dt.date) -> None:
+def _staff_tasks(session: Session, collectors: list[Collector]) -> None:
     """Open call tasks follow their case's collector; visits get a crew of field collectors."""
     field = [c for c in collectors if c.field]
     tasks = session.execute(
-        select(CaseAction, CollectionCase)
-        .join(CollectionCase, CollectionCase.id == CaseAction.case_id)
-        .where(CaseAction.state == "task")
+        select(
+            _ACTIONS.c.id,
+            _ACTIONS.c.kind,
+            _ACTIONS.c.detail,
+            _ACTIONS.c.collector_id,
+            _CASES.c.collector_id.label("case_collector_id"),
+        )
+        .join(_CASES, _CASES.c.id == _ACTIONS.c.case_id)
+        .where(_ACTIONS.c.state == "task")
+        # In task order, so that every run gives the same visits the same crews.
+        .order_by(_ACTIONS.c.id)
     ).all()
     visits: dict[int, int] = defaultdict(int)
-    for task, case in tasks:
+    callers = []
+    crews = []
+    for task in tasks:
         if task.kind == "call":
-            task.collector_id = case.collector_id
+            if task.collector_id != task.case_collector_id:
+                callers.append({"b_id": task.id, "b_collector_id": task.case_collector_id})
             continue
         crew = task.detail.get("crew") or []
         if len(crew) < VISIT_CREW and len(field) >= VISIT_CREW:
             chosen = sorted(field, key=lambda c: (visits[c.id], c.id))[:VISIT_CREW]
             for c in chosen:
                 visits[c.id] += 1
-            task.detail = {**task.detail, "crew": [c.id for c in chosen]}
-            task.collector_id = chosen[0].id
+            crews.append(
+                {
+                    "b_id": task.id,
+                    "b_detail": {**task.detail, "crew": [c.id for c in chosen]},
+                    "b_collector_id": chosen[0].id,
+                }
+            )
         elif len(crew) < VISIT_CREW:
-            task.detail = {**task.detail, "crew": [], "waiting": "two field collectors"}
+            waiting = {**task.detail, "crew": [], "waiting": "two field collectors"}
+            if waiting != task.detail:
+                crews.append(
+                    {"b_id": task.id, "b_detail": waiting, "b_collector_id": task.collector_id}
+                )
+    if callers:
+        session.execute(
+            update(_ACTIONS)
+            .where(_ACTIONS.c.id == bindparam("b_id"))
+            .values(collector_id=bindparam("b_collector_id")),
+            callers,
+        )
+    if crews:
+        session.execute(
+            update(_ACTIONS)
+            .where(_ACTIONS.c.id == bindparam("b_id"))
+            .values(detail=bindparam("b_detail"), collector_id=bindparam("b_collector_id")),
+            crews,
+        )

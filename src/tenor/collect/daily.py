@@ -23,17 +23,22 @@ For D, with ``opening`` = D+1:
 
 Each decision is also a row of ``close_actions`` (collection_open, collection_step,
 promise_kept, promise_broken), the close's list of what the rest of Tenor acts on.
+
+A day can fall a hundred thousand loans past due at once, so steps 2 to 5 work on the whole
+set: each kind of row they need is read in one statement (or a few, by chunks of ids), the
+decisions are made case by case in Python, and what they write goes back in bulk (one insert
+of the new cases, one of the actions, one update of the cases per set of changed columns).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any, Final
+from collections import Counter, defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, fields
+from typing import Any, Final, TypeVar, cast
 
-from sqlalchemy import and_, func, insert, select
+from sqlalchemy import Table, and_, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from tenor.batch.tables import CloseAction
@@ -64,7 +69,6 @@ from tenor.core.collection import (
     LegalStage,
     PathPosition,
     PromiseStatus,
-    Segment,
     Strategy,
     assign_arm,
     judge_promise,
@@ -84,6 +88,16 @@ STOPPED: Final = frozenset({"deceased", "bankruptcy", "dispute_upheld"})
 
 #: How long a hardship outcome pauses a case when no relief is opened for it.
 HARDSHIP_PAUSE_DAYS: Final = 14
+
+#: How many ids one ``IN (...)`` list holds: well under PostgreSQL's 65,535 parameters.
+CHUNK: Final = 2000
+
+T = TypeVar("T")
+
+_CASES = cast(Table, CollectionCase.__table__)
+_ACTIONS = cast(Table, CaseAction.__table__)
+_PLACEMENTS = cast(Table, Placement.__table__)
+_LEGAL = cast(Table, LegalCase.__table__)
 
 
 @dataclass(slots=True)
@@ -117,8 +131,10 @@ class CollectionDay:
 class Delinquent:
     """A loan past due as of the opening date, with what the strategy reads of it."""
 
-    loan: Loan
-    state: LoanStateRow
+    loan_id: int
+    borrower_id: int
+    currency: str
+    arrears_minor: int
     product: str
     oldest_due: dt.date
     facts: CaseFacts
@@ -129,14 +145,96 @@ class Delinquent:
         return self.facts.balance_minor
 
 
-def balance_of(state: LoanStateRow) -> int:
-    """A loan's whole outstanding balance, in minor units."""
-    return (
-        state.outstanding_principal_minor
-        + state.outstanding_interest_minor
-        + state.outstanding_fees_minor
-        + state.outstanding_penalties_minor
-    )
+#: The columns of a case the pass may change; a case is written back with those it changed.
+CASE_CHANGES: Final = (
+    "status",
+    "closed_on",
+    "close_reason",
+    "strategy",
+    "strategy_version",
+    "segment",
+    "arm",
+    "steps_taken",
+    "path_since",
+    "days_past_due",
+    "balance_minor",
+    "max_days_past_due",
+    "paused",
+    "collector_id",
+    "agency_id",
+    "contact_cost_minor",
+    "updated_on",
+)
+
+
+@dataclass(slots=True)
+class OpenCase:
+    """Where an open case stands: read once by the pass, changed in memory, written back."""
+
+    id: int
+    loan_id: int
+    borrower_id: int
+    currency: str
+    flags: list[str]
+    status: str
+    closed_on: dt.date | None
+    close_reason: str | None
+    strategy: str
+    strategy_version: int
+    segment: str
+    arm: str
+    steps_taken: int
+    path_since: dt.date
+    days_past_due: int
+    balance_minor: int
+    max_days_past_due: int
+    paused: str | None
+    collector_id: int | None
+    agency_id: int | None
+    contact_cost_minor: int
+    updated_on: dt.date
+    #: The changeable columns as stored, to write back only what changed.
+    stored: tuple[Any, ...] = ()
+
+    def keep(self) -> None:
+        """Take the case's present values as the stored ones."""
+        self.stored = tuple(getattr(self, name) for name in CASE_CHANGES)
+
+    def changes(self) -> dict[str, Any]:
+        """The changeable columns whose value differs from the stored one."""
+        return {
+            name: getattr(self, name)
+            for name, before in zip(CASE_CHANGES, self.stored, strict=True)
+            if getattr(self, name) != before
+        }
+
+
+@dataclass(slots=True)
+class OpenPlacement:
+    """A placement not recalled before the pass, or made by it (``id`` None until written)."""
+
+    id: int | None
+    case_id: int
+    agency_id: int
+    recall_on: dt.date
+    recalled_on: dt.date | None = None
+    recall_reason: str | None = None
+    #: The other columns of a placement the pass makes.
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+#: A loan's whole outstanding balance, in minor units.
+BALANCE: Final = (
+    LoanStateRow.outstanding_principal_minor
+    + LoanStateRow.outstanding_interest_minor
+    + LoanStateRow.outstanding_fees_minor
+    + LoanStateRow.outstanding_penalties_minor
+).label("balance_minor")
+
+
+def _chunks(values: Sequence[T]) -> Iterator[Sequence[T]]:
+    for start in range(0, len(values), CHUNK):
+        yield values[start : start + CHUNK]
 
 
 def run_collections(session: Session, day: dt.date) -> CollectionDay:
@@ -146,28 +244,31 @@ def run_collections(session: Session, day: dt.date) -> CollectionDay:
     strategy = document.strategy(version)
     result = CollectionDay()
     _judge_promises(session, document, strategy, day, result)
-    delinquent = _delinquent(session, opening)
-    cases = {
-        case.loan_id: case
-        for case in session.scalars(
-            select(CollectionCase)
-            .where(CollectionCase.status == "open")
-            .order_by(CollectionCase.id)
-        )
-    }
-    for loan_id, case in list(cases.items()):
-        if loan_id not in delinquent:
-            _close_case(session, case, opening, result)
-            del cases[loan_id]
-    for loan_id, loan in delinquent.items():
-        if loan_id not in cases:
-            opened = _open_case(session, strategy, loan, opening)
-            if opened is not None:
-                cases[loan_id] = opened
-                result.opened += 1
+    # What the promises changed is read back below with the statements that bypass the ORM.
     session.flush()
-    _advance(session, document, strategy, cases, delinquent, opening, result)
-    _recall(session, cases, opening, result)
+    delinquent = _delinquent(session, opening)
+    cases = _open_cases(session)
+    placements = _open_placements(session)
+    closing = [case for case in cases if case.loan_id not in delinquent]
+    _close_cases(session, closing, placements, opening, result)
+    staying = {case.loan_id: case for case in cases if case.loan_id in delinquent}
+    for case in _open_new_cases(
+        session,
+        strategy,
+        [loan for loan_id, loan in delinquent.items() if loan_id not in staying],
+        opening,
+    ):
+        staying[case.loan_id] = case
+        result.opened += 1
+    _advance(session, document, strategy, staying, delinquent, placements, opening, result)
+    _recall(staying, placements, opening, result)
+    _write_placements(session, placements)
+    _write_cases(session, [*closing, *staying.values()])
+    # Case rows the ORM holds (those the promises read) are stale now: the assignment reloads
+    # them.
+    for held in list(session.identity_map.values()):
+        if isinstance(held, (CollectionCase, CaseAction, Placement)):
+            session.expire(held)
     result.assigned = assign.rebalance(session, opening)
     return result
 
@@ -276,7 +377,16 @@ def _follow_up(session: Session, strategy: Strategy, case: CollectionCase, day: 
 
 def _delinquent(session: Session, opening: dt.date) -> dict[int, Delinquent]:
     rows = session.execute(
-        select(LoanStateRow, Loan, Product.code)
+        select(
+            LoanStateRow.loan_id,
+            LoanStateRow.days_past_due,
+            BALANCE,
+            LoanStateRow.repaid_minor,
+            LoanStateRow.arrears_minor,
+            Loan.borrower_id,
+            Loan.currency,
+            Product.code,
+        )
         .join(Loan, Loan.id == LoanStateRow.loan_id)
         .join(Product, Product.id == Loan.product_id)
         .where(LoanStateRow.status == "active", LoanStateRow.days_past_due >= 1)
@@ -285,11 +395,10 @@ def _delinquent(session: Session, opening: dt.date) -> dict[int, Delinquent]:
     ).all()
     if not rows:
         return {}
-    ids = [state.loan_id for state, _, _ in rows]
+    ids = [row.loan_id for row in rows]
     oldest: dict[int, dt.date] = {}
     paid_ever: set[int] = set()
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
+    for chunk in _chunks(ids):
         for loan_id, due in session.execute(
             select(InstallmentRow.loan_id, func.min(InstallmentRow.due_date))
             .where(
@@ -302,38 +411,46 @@ def _delinquent(session: Session, opening: dt.date) -> dict[int, Delinquent]:
             oldest[loan_id] = due
         paid_ever.update(
             session.scalars(
-                select(InstallmentRow.loan_id).where(
-                    InstallmentRow.loan_id.in_(chunk), InstallmentRow.settled_on.is_not(None)
-                )
+                select(InstallmentRow.loan_id)
+                .where(InstallmentRow.loan_id.in_(chunk), InstallmentRow.settled_on.is_not(None))
+                .distinct()
             )
         )
-    scores = _scores(session, {loan.borrower_id for _, loan, _ in rows}, opening)
+    scores = _scores(session, {row.borrower_id for row in rows}, opening)
     hardship = _hardship(session, ids, opening)
     found: dict[int, Delinquent] = {}
-    for state, loan, product in rows:
+    for row in rows:
         facts = CaseFacts(
-            loan_id=loan.id,
-            days_past_due=state.days_past_due,
-            balance_minor=balance_of(state),
-            product=product,
-            score=scores.get(loan.borrower_id),
+            loan_id=row.loan_id,
+            days_past_due=row.days_past_due,
+            balance_minor=row.balance_minor,
+            product=row.code,
+            score=scores.get(row.borrower_id),
             # A first-payment default: the loan is past due and has never settled an
             # installment (its first one is the one missed).
-            first_payment_default=loan.id not in paid_ever and state.repaid_minor == 0,
-            hardship=loan.id in hardship,
+            first_payment_default=row.loan_id not in paid_ever and row.repaid_minor == 0,
+            hardship=row.loan_id in hardship,
         )
-        found[loan.id] = Delinquent(loan, state, product, oldest.get(loan.id, opening), facts)
+        found[row.loan_id] = Delinquent(
+            loan_id=row.loan_id,
+            borrower_id=row.borrower_id,
+            currency=row.currency,
+            arrears_minor=row.arrears_minor,
+            product=row.code,
+            oldest_due=oldest.get(row.loan_id, opening),
+            facts=facts,
+        )
     return found
 
 
 def _scores(session: Session, borrower_ids: set[int], day: dt.date) -> dict[int, int]:
     ids = sorted(borrower_ids)
     latest: dict[int, tuple[dt.date, int, int]] = {}
-    for start in range(0, len(ids), 500):
+    for chunk in _chunks(ids):
         for row in session.execute(
             select(
                 CreditScore.borrower_id, CreditScore.as_of, CreditScore.id, CreditScore.score
-            ).where(CreditScore.borrower_id.in_(ids[start : start + 500]), CreditScore.as_of <= day)
+            ).where(CreditScore.borrower_id.in_(chunk), CreditScore.as_of <= day)
         ):
             key = (row.as_of, row.id, row.score)
             if row.borrower_id not in latest or key > latest[row.borrower_id]:
@@ -344,12 +461,10 @@ def _scores(session: Session, borrower_ids: set[int], day: dt.date) -> dict[int,
 def _hardship(session: Session, loan_ids: Sequence[int], day: dt.date) -> set[int]:
     """Loans an open relief offer or plan in force pauses (only loans with an offer are read)."""
     with_offers: set[int] = set()
-    for start in range(0, len(loan_ids), 500):
+    for chunk in _chunks(loan_ids):
         with_offers.update(
             session.scalars(
-                select(ReliefOffer.loan_id)
-                .where(ReliefOffer.loan_id.in_(loan_ids[start : start + 500]))
-                .distinct()
+                select(ReliefOffer.loan_id).where(ReliefOffer.loan_id.in_(chunk)).distinct()
             )
         )
     return {loan_id for loan_id in with_offers if open_relief(session, loan_id, day) is not None}
@@ -358,80 +473,175 @@ def _hardship(session: Session, loan_ids: Sequence[int], day: dt.date) -> set[in
 # --- cases ------------------------------------------------------------------------------------
 
 
-def _open_case(
-    session: Session, strategy: Strategy, loan: Delinquent, opening: dt.date
-) -> CollectionCase | None:
-    segment = strategy.segment_for(loan.facts)
-    if segment is None:
-        return None
-    case = CollectionCase(
-        loan_id=loan.loan.id,
-        borrower_id=loan.loan.borrower_id,
-        currency=loan.loan.currency,
-        status="open",
-        opened_on=opening,
-        strategy=strategy.name,
-        strategy_version=strategy.version,
-        segment=segment.name,
-        arm=assign_arm(strategy.name, segment, loan.loan.id).value,
-        opened_segment=segment.name,
-        opened_arm=assign_arm(strategy.name, segment, loan.loan.id).value,
-        steps_taken=0,
-        path_since=opening,
-        days_past_due=loan.facts.days_past_due,
-        balance_minor=loan.balance_minor,
-        opened_balance_minor=loan.balance_minor,
-        opened_days_past_due=loan.facts.days_past_due,
-        max_days_past_due=loan.facts.days_past_due,
-        flags=["first_payment_default"] if loan.facts.first_payment_default else [],
-        contact_cost_minor=0,
-        updated_on=opening,
-    )
-    session.add(case)
+def _open_cases(session: Session) -> list[OpenCase]:
+    """Every open case, in id order."""
+    names = [f.name for f in fields(OpenCase) if f.name != "stored"]
+    cases = []
+    for row in session.execute(
+        select(*(_CASES.c[name] for name in names))
+        .where(_CASES.c.status == "open")
+        .order_by(_CASES.c.id)
+    ):
+        case = OpenCase(**row._mapping)
+        case.keep()
+        cases.append(case)
+    return cases
+
+
+def _open_placements(session: Session) -> list[OpenPlacement]:
+    """Every placement not recalled."""
+    return [
+        OpenPlacement(row.id, row.case_id, row.agency_id, row.recall_on)
+        for row in session.execute(
+            select(
+                _PLACEMENTS.c.id,
+                _PLACEMENTS.c.case_id,
+                _PLACEMENTS.c.agency_id,
+                _PLACEMENTS.c.recall_on,
+            )
+            .where(_PLACEMENTS.c.recalled_on.is_(None))
+            .order_by(_PLACEMENTS.c.id)
+        )
+    ]
+
+
+def _open_new_cases(
+    session: Session, strategy: Strategy, loans: Sequence[Delinquent], opening: dt.date
+) -> list[OpenCase]:
+    """A case for each loan in a segment of ``strategy``, numbered in the order of ``loans``."""
+    rows: list[dict[str, Any]] = []
+    for loan in loans:
+        segment = strategy.segment_for(loan.facts)
+        if segment is None:
+            continue
+        arm = assign_arm(strategy.name, segment, loan.loan_id).value
+        rows.append(
+            {
+                "loan_id": loan.loan_id,
+                "borrower_id": loan.borrower_id,
+                "currency": loan.currency,
+                "status": "open",
+                "opened_on": opening,
+                "closed_on": None,
+                "close_reason": None,
+                "strategy": strategy.name,
+                "strategy_version": strategy.version,
+                "segment": segment.name,
+                "arm": arm,
+                "opened_segment": segment.name,
+                "opened_arm": arm,
+                "steps_taken": 0,
+                "path_since": opening,
+                "days_past_due": loan.facts.days_past_due,
+                "balance_minor": loan.balance_minor,
+                "opened_balance_minor": loan.balance_minor,
+                "opened_days_past_due": loan.facts.days_past_due,
+                "max_days_past_due": loan.facts.days_past_due,
+                "paused": None,
+                "flags": ["first_payment_default"] if loan.facts.first_payment_default else [],
+                "collector_id": None,
+                "agency_id": None,
+                "contact_cost_minor": 0,
+                "updated_on": opening,
+            }
+        )
+    if not rows:
+        return []
+    # One statement executed for every row (a pipeline on PostgreSQL): the cases are numbered
+    # in the order of the rows, and found again by their loan and opening date.
+    session.execute(insert(_CASES), rows)
+    ids: dict[int, int] = {}
+    for chunk in _chunks([row["loan_id"] for row in rows]):
+        ids.update(
+            dict(
+                session.execute(
+                    select(_CASES.c.loan_id, _CASES.c.id).where(
+                        _CASES.c.opened_on == opening, _CASES.c.loan_id.in_(chunk)
+                    )
+                ).all()
+            )
+        )
     _close_actions(
         session,
         [
             {
                 "business_date": opening - dt.timedelta(days=1),
-                "loan_id": loan.loan.id,
+                "loan_id": row["loan_id"],
                 "kind": "collection_open",
                 "installment": 0,
-                "offset_days": loan.facts.days_past_due,
+                "offset_days": row["days_past_due"],
                 "due_date": opening,
-                "amount_minor": loan.balance_minor,
+                "amount_minor": row["balance_minor"],
             }
+            for row in rows
         ],
     )
-    return case
+    names = [f.name for f in fields(OpenCase) if f.name not in ("id", "stored")]
+    opened = []
+    for row in rows:
+        case = OpenCase(id=ids[row["loan_id"]], **{name: row[name] for name in names})
+        case.keep()
+        opened.append(case)
+    return opened
 
 
-def _close_case(
-    session: Session, case: CollectionCase, opening: dt.date, result: CollectionDay
+def _close_cases(
+    session: Session,
+    closing: Sequence[OpenCase],
+    placements: list[OpenPlacement],
+    opening: dt.date,
+    result: CollectionDay,
 ) -> None:
-    state = session.get(LoanStateRow, case.loan_id)
-    if state is None or state.status == "written-off":
-        reason = "written_off"
-    elif state.status == "active":
-        reason = "cured"
-    else:
-        reason = "paid"
-    case.status = "closed"
-    case.closed_on = opening
-    case.close_reason = reason
-    case.paused = None
-    case.updated_on = opening
-    if state is not None:
-        case.balance_minor = balance_of(state)
-        case.days_past_due = state.days_past_due
-    for task in session.scalars(
-        select(CaseAction).where(CaseAction.case_id == case.id, CaseAction.state == "task")
-    ):
-        task.state = "cancelled"
-    end_placement(session, case, opening, reason)
-    if reason != "written_off":
-        # Back to current: the bureau no longer reports the account as in collections.
-        assign_to_collections(session, case.loan_id, None)
-    result.closed[reason] += 1
+    """Close the cases of loans no longer past due: their tasks are cancelled, their placements
+    recalled and (unless written off) the bureau is told the loan left collections."""
+    if not closing:
+        return
+    states = {}
+    for chunk in _chunks(sorted({case.loan_id for case in closing})):
+        for row in session.execute(
+            select(
+                LoanStateRow.loan_id,
+                LoanStateRow.status,
+                LoanStateRow.days_past_due,
+                BALANCE,
+            ).where(LoanStateRow.loan_id.in_(chunk))
+        ):
+            states[row.loan_id] = row
+    placed: dict[int, list[OpenPlacement]] = defaultdict(list)
+    for placement in placements:
+        placed[placement.case_id].append(placement)
+    back_to_current = []
+    for case in closing:
+        state = states.get(case.loan_id)
+        if state is None or state.status == "written-off":
+            reason = "written_off"
+        elif state.status == "active":
+            reason = "cured"
+        else:
+            reason = "paid"
+        case.status = "closed"
+        case.closed_on = opening
+        case.close_reason = reason
+        case.paused = None
+        case.updated_on = opening
+        if state is not None:
+            case.balance_minor = state.balance_minor
+            case.days_past_due = state.days_past_due
+        for placement in placed.get(case.id, []):
+            placement.recalled_on = opening
+            placement.recall_reason = reason
+            case.agency_id = None
+        if reason != "written_off":
+            back_to_current.append(case.loan_id)
+        result.closed[reason] += 1
+    for chunk in _chunks([case.id for case in closing]):
+        session.execute(
+            update(_ACTIONS)
+            .where(_ACTIONS.c.case_id.in_(chunk), _ACTIONS.c.state == "task")
+            .values(state="cancelled")
+        )
+    # Back to current: the bureau no longer reports the accounts as in collections.
+    _report_collections(session, back_to_current, None)
 
 
 def end_placement(session: Session, case: CollectionCase, day: dt.date, reason: str) -> bool:
@@ -448,9 +658,8 @@ def end_placement(session: Session, case: CollectionCase, day: dt.date, reason: 
 
 
 def _pause(
-    session: Session,
     strategy: Strategy,
-    case: CollectionCase,
+    case: OpenCase,
     loan: Delinquent,
     opening: dt.date,
     pending: set[int],
@@ -459,7 +668,7 @@ def _pause(
     stopped = sorted(STOPPED & set(case.flags))
     if stopped:
         return stopped[0]
-    hardship = loan.facts.hardship or _recent_hardship(case, opening)
+    hardship = loan.facts.hardship or _recent_hardship(case.flags, opening)
     reason = pause_reason(
         strategy,
         promise_pending=case.id in pending,
@@ -473,8 +682,8 @@ def _pause(
     return None
 
 
-def _recent_hardship(case: CollectionCase, opening: dt.date) -> bool:
-    for flag in case.flags:
+def _recent_hardship(flags: Sequence[str], opening: dt.date) -> bool:
+    for flag in flags:
         if flag.startswith("hardship:"):
             since = dt.date.fromisoformat(flag.split(":", 1)[1])
             if (opening - since).days < HARDSHIP_PAUSE_DAYS:
@@ -482,53 +691,38 @@ def _recent_hardship(case: CollectionCase, opening: dt.date) -> bool:
     return False
 
 
+@dataclass(slots=True)
+class _Step:
+    """A step a case takes today: its action row, and its message when it sends one."""
+
+    case: OpenCase
+    loan: Delinquent
+    kind: ActionKind
+    template: str | None
+    action: dict[str, Any]
+    message: dict[str, Any] | None = None
+
+
 def _advance(
     session: Session,
     document: StrategyDocument,
     strategy: Strategy,
-    cases: dict[int, CollectionCase],
+    cases: dict[int, OpenCase],
     delinquent: dict[int, Delinquent],
+    placements: list[OpenPlacement],
     opening: dt.date,
     result: CollectionDay,
 ) -> None:
-    case_ids = [case.id for case in cases.values()]
-    pending = (
-        set(
-            session.scalars(
-                select(Promise.case_id).where(
-                    Promise.case_id.in_(case_ids), Promise.status == PromiseStatus.PENDING.value
-                )
-            )
+    ids = {case.id for case in cases.values()}
+    pending = ids & set(
+        session.scalars(
+            select(Promise.case_id).where(Promise.status == PromiseStatus.PENDING.value)
         )
-        if case_ids
-        else set()
     )
-    disputed = (
-        set(
-            session.scalars(
-                select(Dispute.case_id).where(
-                    Dispute.case_id.in_(case_ids), Dispute.resolved_on.is_(None)
-                )
-            )
-        )
-        if case_ids
-        else set()
+    disputed = ids & set(
+        session.scalars(select(Dispute.case_id).where(Dispute.resolved_on.is_(None)))
     )
-    borrowers = (
-        {
-            b.id: b
-            for b in session.scalars(
-                select(Borrower).where(Borrower.id.in_({c.borrower_id for c in cases.values()}))
-            )
-        }
-        if cases
-        else {}
-    )
-    since = dt.datetime.combine(opening, dt.time(), tzinfo=dt.UTC) - dt.timedelta(days=HISTORY_DAYS)
-    history = shared_history(session, borrowers, since)
-    messages: list[dict[str, Any]] = []
-    actions: list[tuple[CaseAction, dict[str, Any] | None]] = []
-    close_rows: list[dict[str, Any]] = []
+    steps: list[_Step] = []
     for loan_id, case in sorted(cases.items()):
         loan = delinquent[loan_id]
         case.days_past_due = loan.facts.days_past_due
@@ -545,221 +739,263 @@ def _advance(
             case.path_since = opening
         case.strategy = strategy.name
         case.strategy_version = strategy.version
-        paused = _pause(session, strategy, case, loan, opening, pending, disputed)
+        paused = _pause(strategy, case, loan, opening, pending, disputed)
         if paused is not None:
-            if case.paused != paused:
-                case.paused = paused
+            case.paused = paused
             result.paused[paused] += 1
             continue
         if case.paused is not None:
             # Coming back from a pause: the next step waits its days from today.
             case.paused = None
             case.path_since = opening
-        path = segment.path(Arm(case.arm))
-        taken = next_step(path, PathPosition(case.steps_taken, case.path_since), opening)
+        taken = next_step(
+            segment.path(Arm(case.arm)), PathPosition(case.steps_taken, case.path_since), opening
+        )
         if taken is None:
             continue
         index, step = taken
-        action, message = _take_step(
-            session,
-            document,
-            strategy,
-            segment,
-            case,
-            loan,
-            index,
-            step.action,
-            step.template,
-            borrowers[case.borrower_id],
-            history,
-            opening,
-        )
-        case.steps_taken = index + 1
+        action: dict[str, Any] = {
+            "case_id": case.id,
+            "business_date": opening,
+            "segment": segment.name,
+            "arm": case.arm,
+            "step": index,
+            "kind": step.action.value,
+            "state": "done",
+            "detail": {},
+            "cost_minor": strategy.cost(step.action),
+            "notification_id": None,
+            "collector_id": None,
+            "done_at": None,
+        }
+        steps.append(_Step(case, loan, step.action, step.template, action))
+    _send_messages(session, document, [s for s in steps if s.kind.is_message], opening)
+    _make_tasks(session, [s for s in steps if s.kind.is_task], opening)
+    _place(session, [s for s in steps if s.kind is ActionKind.AGENCY], placements, opening)
+    _refer_to_legal(session, [s for s in steps if s.kind is ActionKind.LEGAL], opening)
+    for taken_step in steps:
+        action = taken_step.action
+        if taken_step.kind is ActionKind.WRITE_OFF:
+            action["state"] = "recommended"
+            action["detail"] = {"balance_minor": taken_step.loan.balance_minor}
+        case = taken_step.case
+        case.steps_taken = action["step"] + 1
         case.path_since = opening
-        case.contact_cost_minor += action.cost_minor
-        actions.append((action, message))
-        result.steps[f"{step.action.value}:{action.state}"] += 1
-        if action.kind == ActionKind.AGENCY.value and action.state == "done":
+        case.contact_cost_minor += action["cost_minor"]
+        result.steps[f"{action['kind']}:{action['state']}"] += 1
+        if taken_step.kind is ActionKind.AGENCY and action["state"] == "done":
             result.placed += 1
-        close_rows.append(
+    if steps:
+        # Executed row by row (a pipeline on PostgreSQL): numbered in the order of the steps.
+        session.execute(insert(_ACTIONS), [taken_step.action for taken_step in steps])
+    _close_actions(
+        session,
+        [
             {
                 "business_date": opening - dt.timedelta(days=1),
-                "loan_id": loan_id,
-                "kind": f"collection_{step.action.value}",
-                "installment": index,
-                "offset_days": loan.facts.days_past_due,
+                "loan_id": taken_step.loan.loan_id,
+                "kind": f"collection_{taken_step.kind.value}",
+                "installment": taken_step.action["step"],
+                "offset_days": taken_step.loan.facts.days_past_due,
                 "due_date": opening,
-                "amount_minor": loan.balance_minor,
+                "amount_minor": taken_step.loan.balance_minor,
             }
-        )
-    if actions:
-        messages = [message for _, message in actions if message is not None]
-        ids = _insert_messages(session, messages)
-        for action, message in actions:
-            if message is not None:
-                action.notification_id = ids.get(message["dedupe_key"])
-                action.detail = {**action.detail, "notification_state": message["state"]}
-            session.add(action)
-    _close_actions(session, close_rows)
-
-
-def _take_step(
-    session: Session,
-    document: StrategyDocument,
-    strategy: Strategy,
-    segment: Segment,
-    case: CollectionCase,
-    loan: Delinquent,
-    index: int,
-    kind: ActionKind,
-    template: str | None,
-    borrower: Borrower,
-    history: dict[int, list[Any]],
-    opening: dt.date,
-) -> tuple[CaseAction, dict[str, Any] | None]:
-    action = CaseAction(
-        case_id=case.id,
-        business_date=opening,
-        segment=segment.name,
-        arm=case.arm,
-        step=index,
-        kind=kind.value,
-        state="done",
-        detail={},
-        cost_minor=strategy.cost(kind),
-        collector_id=None,
+            for taken_step in steps
+        ],
     )
-    message: dict[str, Any] | None = None
-    if kind.is_message:
+
+
+def _send_messages(
+    session: Session, document: StrategyDocument, steps: Sequence[_Step], opening: dt.date
+) -> None:
+    """The outbox rows of the message steps, checked against the contact rules with each
+    borrower's history as it stood before the pass."""
+    if not steps:
+        return
+    wanted = sorted({s.case.borrower_id for s in steps})
+    borrowers: dict[int, Borrower] = {}
+    for chunk in _chunks(wanted):
+        borrowers.update(
+            (b.id, b) for b in session.scalars(select(Borrower).where(Borrower.id.in_(chunk)))
+        )
+    since = dt.datetime.combine(opening, dt.time(), tzinfo=dt.UTC) - dt.timedelta(days=HISTORY_DAYS)
+    history = shared_history(session, wanted, since)
+    for s in steps:
+        borrower = borrowers[s.case.borrower_id]
         facts = message_facts(
             borrower,
-            loan.loan.id,
-            Money(loan.state.arrears_minor, loan.loan.currency),
-            loan.oldest_due,
-            loan.facts.days_past_due,
+            s.loan.loan_id,
+            Money(s.loan.arrears_minor, s.loan.currency),
+            s.loan.oldest_due,
+            s.loan.facts.days_past_due,
         )
-        default = "demand_letter" if kind is ActionKind.LETTER else "collection_notice"
+        default = "demand_letter" if s.kind is ActionKind.LETTER else "collection_notice"
         message = message_row(
             borrower,
-            case_id=case.id,
-            step=index,
-            action=kind.value,
-            template=template or default,
+            case_id=s.case.id,
+            step=s.action["step"],
+            action=s.kind.value,
+            template=s.template or default,
             facts=facts,
             day=opening,
             contact_profile=document.contact_profile,
             history=history.get(borrower.id, []),
         )
-        action.state = "sent" if message["state"] == "pending" else message["state"]
-        action.detail = {"channel": message["channel"], "rule": message["rule"]}
+        s.message = message
+        s.action["state"] = "sent" if message["state"] == "pending" else message["state"]
         if message["state"] == "refused":
-            action.cost_minor = 0
-    elif kind.is_task:
-        action.state = "task"
-        action.collector_id = case.collector_id
-        # The path's next call replaces a call not made: a case is in a queue once.
-        for earlier in session.scalars(
-            select(CaseAction).where(
-                CaseAction.case_id == case.id,
-                CaseAction.state == "task",
-                CaseAction.kind == kind.value,
-            )
+            s.action["cost_minor"] = 0
+    ids = _insert_messages(session, [s.message for s in steps if s.message is not None])
+    for s in steps:
+        assert s.message is not None
+        s.action["notification_id"] = ids.get(s.message["dedupe_key"])
+        s.action["detail"] = {
+            "channel": s.message["channel"],
+            "rule": s.message["rule"],
+            "notification_state": s.message["state"],
+        }
+
+
+def _make_tasks(session: Session, steps: Sequence[_Step], opening: dt.date) -> None:
+    """Call and visit tasks for their case's collector; the path's next call replaces a call
+    not made (and a visit a visit): a case is in a queue once."""
+    if not steps:
+        return
+    wanted = {(s.case.id, s.kind.value) for s in steps}
+    superseded = []
+    for chunk in _chunks(sorted({s.case.id for s in steps})):
+        for row in session.execute(
+            select(_ACTIONS.c.id, _ACTIONS.c.case_id, _ACTIONS.c.kind, _ACTIONS.c.detail)
+            .where(_ACTIONS.c.case_id.in_(chunk), _ACTIONS.c.state == "task")
+            .order_by(_ACTIONS.c.id)
         ):
-            earlier.state = "cancelled"
-            earlier.detail = {**earlier.detail, "superseded_on": opening.isoformat()}
-    elif kind is ActionKind.AGENCY:
-        _place(session, case, loan, action, opening)
-    elif kind is ActionKind.LEGAL:
-        _refer_to_legal(session, case, loan, action, opening)
-    elif kind is ActionKind.WRITE_OFF:
-        action.state = "recommended"
-        action.detail = {"balance_minor": loan.balance_minor}
-    return action, message
+            if (row.case_id, row.kind) in wanted:
+                superseded.append(
+                    {
+                        "b_id": row.id,
+                        "b_detail": {**row.detail, "superseded_on": opening.isoformat()},
+                    }
+                )
+    if superseded:
+        session.execute(
+            update(_ACTIONS)
+            .where(_ACTIONS.c.id == bindparam("b_id"))
+            .values(state="cancelled", detail=bindparam("b_detail")),
+            superseded,
+        )
+    for s in steps:
+        s.action["state"] = "task"
+        s.action["collector_id"] = s.case.collector_id
 
 
 def _place(
-    session: Session, case: CollectionCase, loan: Delinquent, action: CaseAction, day: dt.date
+    session: Session, steps: Sequence[_Step], placements: list[OpenPlacement], day: dt.date
 ) -> None:
-    refusal = placement_refusal(case.flags)
-    if refusal is not None:
-        action.state = "skipped"
-        action.detail = {"reason": refusal}
+    """Place each case with the agency that has the most room and a rate for its days past
+    due; a case the agencies may not take, or that none has room for, is skipped."""
+    if not steps:
         return
-    open_counts = dict(
-        session.execute(
-            select(Placement.agency_id, func.count())
-            .where(Placement.recalled_on.is_(None))
-            .group_by(Placement.agency_id)
-        ).all()
-    )
-    agencies = [
-        agency
-        for agency in session.scalars(
-            select(Agency).where(Agency.active.is_(True)).order_by(Agency.id)
+    load = Counter(p.agency_id for p in placements if p.recalled_on is None)
+    panel = list(session.scalars(select(Agency).where(Agency.active.is_(True)).order_by(Agency.id)))
+    placed = []
+    for s in steps:
+        case, loan, action = s.case, s.loan, s.action
+        refusal = placement_refusal(case.flags)
+        if refusal is not None:
+            action["state"] = "skipped"
+            action["detail"] = {"reason": refusal}
+            continue
+        agencies = [
+            agency
+            for agency in panel
+            if load[agency.id] < agency.capacity
+            # An agency whose commission starts later than the case's days past due has no rate
+            # for it.
+            and min(int(band["min_dpd"]) for band in agency.commission) <= loan.facts.days_past_due
+        ]
+        if not agencies:
+            action["state"] = "skipped"
+            action["detail"] = {"reason": "no_agency_capacity"}
+            continue
+        # The agency with the most room takes the case: placements spread over the panel.
+        agency = max(agencies, key=lambda a: (a.capacity - load[a.id], -a.id))
+        rate = agency.rate_on(loan.facts.days_past_due)
+        load[agency.id] += 1
+        placements.append(
+            OpenPlacement(
+                None,
+                case.id,
+                agency.id,
+                day + dt.timedelta(days=agency.recall_days),
+                values={
+                    "loan_id": case.loan_id,
+                    "placed_on": day,
+                    "rate": str(rate),
+                    "days_past_due": loan.facts.days_past_due,
+                    "balance_minor": loan.balance_minor,
+                },
+            )
         )
-        if open_counts.get(agency.id, 0) < agency.capacity
-        # An agency whose commission starts later than the case's days past due has no rate
-        # for it.
-        and min(int(band["min_dpd"]) for band in agency.commission) <= loan.facts.days_past_due
-    ]
-    if not agencies:
-        action.state = "skipped"
-        action.detail = {"reason": "no_agency_capacity"}
-        return
-    # The agency with the most room takes the case: placements spread over the panel.
-    agency = max(agencies, key=lambda a: (a.capacity - open_counts.get(a.id, 0), -a.id))
-    rate = agency.rate_on(loan.facts.days_past_due)
-    session.add(
-        Placement(
-            case_id=case.id,
-            loan_id=case.loan_id,
-            agency_id=agency.id,
-            placed_on=day,
-            recall_on=day + dt.timedelta(days=agency.recall_days),
-            rate=str(rate),
-            days_past_due=loan.facts.days_past_due,
-            balance_minor=loan.balance_minor,
-        )
-    )
-    case.agency_id = agency.id
-    case.collector_id = None
-    action.detail = {"agency_id": agency.id, "rate": str(rate)}
-    report_in_collections(session, case.loan_id, day)
+        case.agency_id = agency.id
+        case.collector_id = None
+        action["detail"] = {"agency_id": agency.id, "rate": str(rate)}
+        placed.append(case.loan_id)
+    # From the first placement on, credit bureaus see the account assigned to collections
+    # (Metro 2 status 93).
+    _report_collections(session, placed, day)
 
 
-def _refer_to_legal(
-    session: Session, case: CollectionCase, loan: Delinquent, action: CaseAction, day: dt.date
-) -> None:
-    existing = session.scalars(
-        select(LegalCase).where(
-            LegalCase.loan_id == case.loan_id, LegalCase.stage != LegalStage.CLOSED.value
-        )
-    ).first()
-    if existing is not None:
-        action.state = "skipped"
-        action.detail = {"reason": "legal_case_open", "legal_case_id": existing.id}
+def _refer_to_legal(session: Session, steps: Sequence[_Step], day: dt.date) -> None:
+    """A legal case for each loan that has none open; the action names the legal case."""
+    if not steps:
         return
-    legal = LegalCase(
-        loan_id=case.loan_id,
-        borrower_id=case.borrower_id,
-        case_id=case.id,
-        currency=case.currency,
-        stage=LegalStage.REFERRED.value,
-        preservation="none",
-        opened_on=day,
-    )
-    session.add(legal)
-    session.flush()
-    action.detail = {"legal_case_id": legal.id}
+    existing: dict[int, int] = {}
+    for chunk in _chunks(sorted({s.case.loan_id for s in steps})):
+        for legal_id, loan_id in session.execute(
+            select(_LEGAL.c.id, _LEGAL.c.loan_id)
+            .where(_LEGAL.c.loan_id.in_(chunk), _LEGAL.c.stage != LegalStage.CLOSED.value)
+            .order_by(_LEGAL.c.id)
+        ):
+            existing.setdefault(loan_id, legal_id)
+    referred = []
+    for s in steps:
+        found = existing.get(s.case.loan_id)
+        if found is not None:
+            s.action["state"] = "skipped"
+            s.action["detail"] = {"reason": "legal_case_open", "legal_case_id": found}
+        else:
+            referred.append(s)
+    if not referred:
+        return
+    ids = session.scalars(
+        insert(_LEGAL).returning(_LEGAL.c.id, sort_by_parameter_order=True),
+        [
+            {
+                "loan_id": s.case.loan_id,
+                "borrower_id": s.case.borrower_id,
+                "case_id": s.case.id,
+                "currency": s.case.currency,
+                "stage": LegalStage.REFERRED.value,
+                "preservation": "none",
+                "opened_on": day,
+            }
+            for s in referred
+        ],
+    ).all()
+    for s, legal_id in zip(referred, ids, strict=True):
+        s.action["detail"] = {"legal_case_id": legal_id}
 
 
 def _recall(
-    session: Session, cases: dict[int, CollectionCase], opening: dt.date, result: CollectionDay
+    cases: dict[int, OpenCase],
+    placements: list[OpenPlacement],
+    opening: dt.date,
+    result: CollectionDay,
 ) -> None:
     by_case = {case.id: case for case in cases.values()}
-    for placement in session.scalars(select(Placement).where(Placement.recalled_on.is_(None))):
+    for placement in placements:
         case = by_case.get(placement.case_id)
-        if case is None:
+        if placement.recalled_on is not None or case is None:
             continue
         excluded = placement_refusal(
             [flag.split(":", 1)[0] for flag in case.flags]
@@ -786,46 +1022,125 @@ def report_in_collections(session: Session, loan_id: int, day: dt.date) -> None:
         assign_to_collections(session, loan_id, day)
 
 
+def _report_collections(session: Session, loan_ids: Sequence[int], day: dt.date | None) -> None:
+    """The bureau accounts of ``loan_ids`` in collections from ``day`` (an account already in
+    collections keeps its date), or out of collections when ``day`` is None; an account is
+    created with its defaults on first use, as :func:`tenor.bureau.records.account` does."""
+    accounts: dict[int, BureauAccount] = {}
+    for chunk in _chunks(sorted(set(loan_ids))):
+        accounts.update(
+            (account.loan_id, account)
+            for account in session.scalars(
+                select(BureauAccount).where(BureauAccount.loan_id.in_(chunk))
+            )
+        )
+    for loan_id in loan_ids:
+        account = accounts.get(loan_id)
+        if account is None:
+            account = accounts[loan_id] = BureauAccount(loan_id=loan_id)
+            session.add(account)
+        if day is None or account.collections_on is None:
+            account.collections_on = day
+
+
 # --- writes -----------------------------------------------------------------------------------
+
+
+def _write_cases(session: Session, cases: Sequence[OpenCase]) -> None:
+    """Write back what the pass changed: one statement per set of changed columns."""
+    by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+    for case in cases:
+        changes = case.changes()
+        if changes:
+            by_columns[tuple(changes)].append(
+                {"b_id": case.id, **{f"b_{name}": value for name, value in changes.items()}}
+            )
+    for columns, rows in by_columns.items():
+        session.execute(
+            update(_CASES)
+            .where(_CASES.c.id == bindparam("b_id"))
+            .values({name: bindparam(f"b_{name}") for name in columns}),
+            rows,
+        )
+
+
+def _write_placements(session: Session, placements: Sequence[OpenPlacement]) -> None:
+    """Recall the placements the pass recalled, then add those it made (in the order made)."""
+    recalled = [
+        {"b_id": p.id, "b_recalled_on": p.recalled_on, "b_recall_reason": p.recall_reason}
+        for p in placements
+        if p.id is not None and p.recalled_on is not None
+    ]
+    if recalled:
+        session.execute(
+            update(_PLACEMENTS)
+            .where(_PLACEMENTS.c.id == bindparam("b_id"))
+            .values(
+                recalled_on=bindparam("b_recalled_on"), recall_reason=bindparam("b_recall_reason")
+            ),
+            recalled,
+        )
+    made = [
+        {
+            "case_id": p.case_id,
+            "agency_id": p.agency_id,
+            "recall_on": p.recall_on,
+            "recalled_on": p.recalled_on,
+            "recall_reason": p.recall_reason,
+            **p.values,
+        }
+        for p in placements
+        if p.id is None
+    ]
+    if made:
+        session.execute(insert(_PLACEMENTS), made)
 
 
 def _insert_messages(session: Session, rows: list[dict[str, Any]]) -> dict[str, int]:
     if not rows:
         return {}
     keys = [row["dedupe_key"] for row in rows]
-    known = select(Notification.dedupe_key).where(Notification.dedupe_key.in_(keys))
-    existing = set(session.scalars(known))
+    existing: set[str] = set()
+    for chunk in _chunks(keys):
+        existing.update(
+            session.scalars(
+                select(Notification.dedupe_key).where(Notification.dedupe_key.in_(chunk))
+            )
+        )
     fresh = [row for row in rows if row["dedupe_key"] not in existing]
     if fresh:
         session.execute(insert(Notification), fresh)
-    return dict(
-        session.execute(
-            select(Notification.dedupe_key, Notification.id).where(
-                Notification.dedupe_key.in_(keys)
+    ids: dict[str, int] = {}
+    for chunk in _chunks(keys):
+        ids.update(
+            dict(
+                session.execute(
+                    select(Notification.dedupe_key, Notification.id).where(
+                        Notification.dedupe_key.in_(chunk)
+                    )
+                ).all()
             )
-        ).all()
-    )
+        )
+    return ids
 
 
 def _close_actions(session: Session, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
-    seen = {
-        (row.business_date, row.loan_id, row.kind, row.installment)
-        for row in session.execute(
-            select(
-                CloseAction.business_date,
-                CloseAction.loan_id,
-                CloseAction.kind,
-                CloseAction.installment,
-            ).where(
-                and_(
-                    CloseAction.business_date.in_({r["business_date"] for r in rows}),
-                    CloseAction.loan_id.in_({r["loan_id"] for r in rows}),
-                )
+    seen: set[tuple[Any, ...]] = set()
+    dates = {r["business_date"] for r in rows}
+    for chunk in _chunks(sorted({r["loan_id"] for r in rows})):
+        seen.update(
+            tuple(row)
+            for row in session.execute(
+                select(
+                    CloseAction.business_date,
+                    CloseAction.loan_id,
+                    CloseAction.kind,
+                    CloseAction.installment,
+                ).where(and_(CloseAction.business_date.in_(dates), CloseAction.loan_id.in_(chunk)))
             )
         )
-    }
     fresh = [
         row
         for row in rows
