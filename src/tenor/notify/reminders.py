@@ -17,11 +17,10 @@ import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Final
+from typing import Any, Final, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, and_, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import CursorResult, Engine, Table, and_, bindparam, select, text
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
@@ -30,6 +29,7 @@ from tenor.core.contact import (
     BorrowerContext,
     Channel,
     Contact,
+    Decision,
     PastContact,
     Refused,
     check,
@@ -63,6 +63,10 @@ CONTACTED: Final = ("sent", "delivered")
 
 #: Days of past contacts the rules look at (the longest window is Reg F's 7 days).
 HISTORY_DAYS: Final = 8
+
+#: The random source of a reminder whose borrower has no timing history: the bandit then
+#: takes the default arm and draws nothing.
+_NO_DRAWS: Final = random.Random(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,6 +231,7 @@ def schedule_reminders(
             policy = choose_policy(known, products[loan.product_id].code, borrower.kind)
             chosen[action] = (policy, policy.step(action.offset_days))
     propensity = _propensities(session, due, chosen, day)
+    maker = _RowMaker(day, history, utc_now())
     rows: list[dict[str, Any]] = []
     escalated = 0
     for action in due:
@@ -248,7 +253,13 @@ def schedule_reminders(
         if not channels:
             skip("high_propensity")
             continue
-        rng = random.Random(hash((seed, action.loan_id, action.installment, action.offset_days)))
+        own = arms.get(borrower.id, {})
+        # The bandit draws only for a borrower with a history: seed a generator only for them.
+        rng = (
+            random.Random(hash((seed, action.loan_id, action.installment, action.offset_days)))
+            if timing.has_history(own)
+            else _NO_DRAWS
+        )
         facts = ReminderFacts(
             name=borrower.name,
             loan_id=loan.id,
@@ -259,9 +270,10 @@ def schedule_reminders(
         )
         extra = channels[len(step.channels) :]
         escalated += len(extra)
-        for channel, hour, key in _choices(policy, step, extra, borrower, action, arms, prior, rng):
-            row = _row(session, policy, step, borrower, facts, channel, hour, key, day, history)
-            rows.append({**row, "propensity": None if chance is None else float(chance)})
+        for channel, hour, key in _choices(policy, step, extra, borrower, action, own, prior, rng):
+            row = maker.row(policy, step, borrower, facts, channel, hour, key)
+            row["propensity"] = None if chance is None else float(chance)
+            rows.append(row)
     written = _insert(session, rows)
     refusals: dict[str, int] = {}
     for row in rows:
@@ -320,14 +332,13 @@ def _choices(
     extra: Sequence[ReminderChannel],
     borrower: Borrower,
     action: ReminderDue,
-    arms: dict[int, dict[timing.Arm, timing.Counts]],
+    own: dict[timing.Arm, timing.Counts],
     prior: dict[timing.Arm, timing.Counts],
     rng: random.Random,
 ) -> list[tuple[str, int, str]]:
     """(channel, hour, dedupe key) of each reminder a step sends, with the ``extra`` channels
-    it adds for this loan."""
+    it adds for this loan; ``own`` is the borrower's arms."""
     base = f"reminder:{action.loan_id}:{action.installment}:{action.offset_days}"
-    own = arms.get(borrower.id, {})
     default_hour = timing.slot_of(policy.default_hour, policy.hours)
     dead_email = borrower.email_invalid_since is not None
     usable = [
@@ -351,85 +362,191 @@ def _choices(
     return chosen
 
 
-def _row(
-    session: Session,
-    policy: ReminderPolicy,
-    step: Step,
-    borrower: Borrower,
-    facts: ReminderFacts,
-    channel: str,
-    hour: int,
-    key: str,
-    day: dt.date,
-    history: dict[int, list[PastContact]],
-) -> dict[str, Any]:
-    context = borrower_context(borrower)
-    zone = ZoneInfo(context.time_zone or "Asia/Shanghai")
-    at = dt.datetime.combine(day, dt.time(hour), tzinfo=zone).astimezone(dt.UTC)
-    rules = profile(policy.contact_profile)
-    contact = Contact(CONTACT_CHANNEL[channel], debt=str(facts.loan_id))
-    decision = check(contact, history.get(borrower.id, []), context, rules, at)
-    opt_out = isinstance(decision, Allowed) and "opt_out_notice" in decision.conditions
-    address = recipient(borrower, channel)
-    state, rule, not_before = "pending", None, at
-    if channel == "voice":
-        state = "task"
-    if isinstance(decision, Refused):
-        rule = decision.rule
-        if decision.next_allowed_at is None:
-            state = "refused"
-        else:
-            state, not_before = "held", decision.next_allowed_at.astimezone(dt.UTC)
-    if address is None:
-        dead_email = channel == "email" and borrower.email_invalid_since is not None
-        state, rule = "refused", "email_invalid" if dead_email else "no_address"
-    if channel in ("sms", "email") and rules.opt_out_notice_channels:
-        # A rulebook that wants opt-out notices on texts and emails gets them on every one,
-        # even when the message is held for now.
-        opt_out = True
-    message = render(step.template, channel, borrower.locale, facts, opt_out=opt_out)
-    now = utc_now()
-    return {
-        "dedupe_key": key,
-        "kind": "reminder",
-        "loan_id": facts.loan_id,
-        "borrower_id": borrower.id,
-        "installment": facts.installment,
-        "due_date": facts.due_date,
-        "offset_days": facts.offset_days,
-        "channel": channel,
-        "recipient": address or "",
-        "locale": borrower.locale,
-        "subject": message.subject,
-        "body": message.body,
-        "policy": policy.name,
-        "contact_profile": policy.contact_profile,
-        "hour": hour,
-        "state": state,
-        "not_before": not_before,
-        "attempts": 0,
-        "rule": rule,
-        "created_at": now,
-        "updated_at": now,
-    }
+class _RowMaker:
+    """Builds the outbox rows of one run, keeping what repeats from one row to the next: each
+    borrower's contact context, each time zone's send instants, and the contact rules' answer
+    for borrowers with no past contacts."""
+
+    def __init__(self, day: dt.date, history: dict[int, list[PastContact]], now: dt.datetime):
+        self.day = day
+        self.history = history
+        self.now = now
+        self._contexts: dict[int, BorrowerContext] = {}
+        self._instants: dict[tuple[str, int], dt.datetime] = {}
+        self._answers: dict[tuple[Channel, BorrowerContext, str, dt.datetime], Decision] = {}
+
+    def context(self, borrower: Borrower) -> BorrowerContext:
+        """The borrower's contact context."""
+        context = self._contexts.get(borrower.id)
+        if context is None:
+            context = self._contexts[borrower.id] = borrower_context(borrower)
+        return context
+
+    def send_at(self, time_zone: str, hour: int) -> dt.datetime:
+        """The instant (UTC) of ``hour`` on the business date in ``time_zone``."""
+        at = self._instants.get((time_zone, hour))
+        if at is None:
+            at = dt.datetime.combine(self.day, dt.time(hour), tzinfo=ZoneInfo(time_zone))
+            at = self._instants[(time_zone, hour)] = at.astimezone(dt.UTC)
+        return at
+
+    def decision(
+        self,
+        channel: Channel,
+        loan_id: int,
+        borrower_id: int,
+        context: BorrowerContext,
+        profile_name: str,
+        at: dt.datetime,
+    ) -> Decision:
+        """What the contact rules say of a reminder about ``loan_id`` on ``channel`` at ``at``."""
+        past = self.history.get(borrower_id, [])
+        if past:
+            contact = Contact(channel, debt=str(loan_id))
+            return check(contact, past, context, profile(profile_name), at)
+        # With no past contacts the rules weigh only the channel, the borrower's context, the
+        # profile and the instant (the debt is compared with past contacts only).
+        key = (channel, context, profile_name, at)
+        answer = self._answers.get(key)
+        if answer is None:
+            contact = Contact(channel, debt=str(loan_id))
+            answer = self._answers[key] = check(contact, (), context, profile(profile_name), at)
+        return answer
+
+    def row(
+        self,
+        policy: ReminderPolicy,
+        step: Step,
+        borrower: Borrower,
+        facts: ReminderFacts,
+        channel: str,
+        hour: int,
+        key: str,
+    ) -> dict[str, Any]:
+        """The outbox row of one reminder (without its propensity)."""
+        context = self.context(borrower)
+        at = self.send_at(context.time_zone or "Asia/Shanghai", hour)
+        rules = profile(policy.contact_profile)
+        decision = self.decision(
+            CONTACT_CHANNEL[channel],
+            facts.loan_id,
+            borrower.id,
+            context,
+            policy.contact_profile,
+            at,
+        )
+        opt_out = isinstance(decision, Allowed) and "opt_out_notice" in decision.conditions
+        address = recipient(borrower, channel)
+        state, rule, not_before = "pending", None, at
+        if channel == "voice":
+            state = "task"
+        if isinstance(decision, Refused):
+            rule = decision.rule
+            if decision.next_allowed_at is None:
+                state = "refused"
+            else:
+                state, not_before = "held", decision.next_allowed_at.astimezone(dt.UTC)
+        if address is None:
+            dead_email = channel == "email" and borrower.email_invalid_since is not None
+            state, rule = "refused", "email_invalid" if dead_email else "no_address"
+        if channel in ("sms", "email") and rules.opt_out_notice_channels:
+            # A rulebook that wants opt-out notices on texts and emails gets them on every one,
+            # even when the message is held for now.
+            opt_out = True
+        message = render(step.template, channel, borrower.locale, facts, opt_out=opt_out)
+        return {
+            "dedupe_key": key,
+            "kind": "reminder",
+            "loan_id": facts.loan_id,
+            "borrower_id": borrower.id,
+            "installment": facts.installment,
+            "due_date": facts.due_date,
+            "offset_days": facts.offset_days,
+            "channel": channel,
+            "recipient": address or "",
+            "locale": borrower.locale,
+            "subject": message.subject,
+            "body": message.body,
+            "policy": policy.name,
+            "contact_profile": policy.contact_profile,
+            "hour": hour,
+            "state": state,
+            "not_before": not_before,
+            "attempts": 0,
+            "rule": rule,
+            "created_at": self.now,
+            "updated_at": self.now,
+        }
+
+
+#: The outbox's columns a reminder row fills, in the order the bulk insert copies them.
+_COLUMNS: Final = (
+    "dedupe_key",
+    "kind",
+    "loan_id",
+    "borrower_id",
+    "installment",
+    "due_date",
+    "offset_days",
+    "channel",
+    "recipient",
+    "locale",
+    "subject",
+    "body",
+    "policy",
+    "contact_profile",
+    "hour",
+    "propensity",
+    "state",
+    "not_before",
+    "attempts",
+    "rule",
+    "created_at",
+    "updated_at",
+)
+_NOTIFICATIONS = cast(Table, Notification.__table__)
+#: SQLite: one prepared statement, run once per row.
+_INSERT_NEW: Final = (
+    sqlite_insert(_NOTIFICATIONS)
+    .values({column: bindparam(column, type_=_NOTIFICATIONS.c[column].type) for column in _COLUMNS})
+    .on_conflict_do_nothing(index_elements=["dedupe_key"])
+)
+_STAGED: Final = "reminder_rows"
+_CREATE_STAGED: Final = text(
+    f"CREATE TEMPORARY TABLE {_STAGED} ON COMMIT DROP AS "
+    f"SELECT 0 AS ordinal, {', '.join(_COLUMNS)} FROM notifications WITH NO DATA"
+)
+#: PostgreSQL: every staged row in one statement, in the order given, and how many were new.
+_INSERT_STAGED: Final = text(
+    f"WITH written AS (INSERT INTO notifications ({', '.join(_COLUMNS)}) "
+    f"SELECT {', '.join(_COLUMNS)} FROM {_STAGED} ORDER BY ordinal "
+    "ON CONFLICT (dedupe_key) DO NOTHING RETURNING 1) SELECT count(*) FROM written"
+)
 
 
 def _insert(session: Session, rows: list[dict[str, Any]]) -> int:
-    """Insert rows whose dedupe key is new; the number inserted."""
+    """Insert rows whose dedupe key is new, in their order; the number inserted.
+
+    PostgreSQL: COPY into a temporary table, then one INSERT ... SELECT that skips the keys
+    already there. SQLite: one prepared statement run for every row.
+    """
     if not rows:
         return 0
     bind = session.get_bind()
     dialect = bind.dialect.name if isinstance(bind, Engine) else bind.engine.dialect.name
-    builder = pg_insert if dialect == "postgresql" else sqlite_insert
-    written = 0
-    for start in range(0, len(rows), 500):
-        statement = (
-            builder(Notification)
-            .values(rows[start : start + 500])
-            .on_conflict_do_nothing(index_elements=["dedupe_key"])
-            .returning(Notification.id)
-        )
-        written += len(session.execute(statement).all())
+    if dialect != "postgresql":
+        # SQLite counts, over every run of the statement, the rows it inserted.
+        return cast(CursorResult[Any], session.execute(_INSERT_NEW, rows)).rowcount
+    session.execute(_CREATE_STAGED)
+    raw = session.connection().connection.driver_connection
+    assert raw is not None
+    copy_statement = f"COPY {_STAGED} (ordinal, {', '.join(_COLUMNS)}) FROM STDIN"
+    with raw.cursor() as cursor, cursor.copy(copy_statement) as copy:
+        for ordinal, row in enumerate(rows):
+            copy.write_row((ordinal, *[row[column] for column in _COLUMNS]))
+    written = int(session.execute(_INSERT_STAGED).scalar_one())
+    # Dropped now, not at commit: the same transaction may schedule more reminders.
+    session.execute(text(f"DROP TABLE {_STAGED}"))
     return written
 
 

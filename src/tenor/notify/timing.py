@@ -51,6 +51,11 @@ def population_prior(pooled: Mapping[Arm, Counts]) -> dict[Arm, Counts]:
     return prior
 
 
+def has_history(own: Mapping[Arm, Counts]) -> bool:
+    """Whether a borrower's arms hold any outcome (without one, :func:`choose` draws nothing)."""
+    return any(c.successes or c.failures for c in own.values())
+
+
 def choose(
     candidates: Sequence[Arm],
     own: Mapping[Arm, Counts],
@@ -65,7 +70,7 @@ def choose(
     """
     if not candidates:
         raise ValueError("choose() needs at least one candidate arm")
-    if not any(c.successes or c.failures for c in own.values()):
+    if not has_history(own):
         return default if default in candidates else candidates[0]
     best, best_draw = candidates[0], -1.0
     for arm in candidates:
