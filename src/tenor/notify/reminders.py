@@ -14,15 +14,15 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import random
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Final, cast
+from typing import Any, Final, NamedTuple, Protocol, TypeVar, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import CursorResult, Engine, Table, and_, bindparam, select, text
+from sqlalchemy import CursorResult, Engine, Table, and_, bindparam, select, text, tuple_
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from tenor.core.contact import (
     Allowed,
@@ -50,6 +50,8 @@ from tenor.store.models import Borrower, InstallmentRow, Loan, LoanStateRow, Pro
 
 log = logging.getLogger("tenor.notify")
 
+_Record = TypeVar("_Record")
+
 #: The contact-rule channel of each reminder channel.
 CONTACT_CHANNEL: Final = {
     "sms": Channel.SMS,
@@ -67,6 +69,66 @@ HISTORY_DAYS: Final = 8
 #: The random source of a reminder whose borrower has no timing history: the bandit then
 #: takes the default arm and draws nothing.
 _NO_DRAWS: Final = random.Random(0)
+
+
+class BorrowerRecord(Protocol):
+    """What reminders read of a borrower: its ORM row, or the :class:`BorrowerFacts` the
+    scheduler loads."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def locale(self) -> str: ...
+    @property
+    def time_zone(self) -> str | None: ...
+    @property
+    def phones(self) -> Sequence[str]: ...
+    @property
+    def email(self) -> str | None: ...
+    @property
+    def email_invalid_since(self) -> dt.datetime | None: ...
+    @property
+    def consents(self) -> Mapping[str, Any] | None: ...
+    @property
+    def opt_outs(self) -> Sequence[str]: ...
+
+
+class BorrowerFacts(NamedTuple):
+    """A borrower's columns that reminders read, without the ORM's bookkeeping."""
+
+    id: int
+    kind: str
+    name: str
+    locale: str
+    time_zone: str | None
+    phones: Sequence[str]
+    email: str | None
+    email_invalid_since: dt.datetime | None
+    consents: Mapping[str, Any] | None
+    opt_outs: Sequence[str]
+
+
+class _LoanFacts(NamedTuple):
+    id: int
+    borrower_id: int
+    product_id: int
+    currency: str
+
+
+class _ProductCode(NamedTuple):
+    id: int
+    code: str
+
+
+_LOAN_FACTS: Final = (Loan.id, Loan.borrower_id, Loan.product_id, Loan.currency)
+_BORROWER_FACTS: Final = tuple(getattr(Borrower, field) for field in BorrowerFacts._fields)
+_PRODUCT_CODES: Final = (Product.id, Product.code)
+#: Keys per statement of the scheduler's reads (SQLite takes 32,766 bound values).
+_CHUNK: Final = 5_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +192,7 @@ def due_reminders(
     ]
 
 
-def borrower_context(borrower: Borrower) -> BorrowerContext:
+def borrower_context(borrower: BorrowerRecord) -> BorrowerContext:
     """What the contact rules need of a borrower's record."""
     opt_outs = frozenset(
         CONTACT_CHANNEL[channel] for channel in borrower.opt_outs if channel in CONTACT_CHANNEL
@@ -148,7 +210,7 @@ def contact_history(
     """Each borrower's reminders sent since ``since``, as past contacts."""
     ids = sorted(set(borrower_ids))
     history: dict[int, list[PastContact]] = {borrower: [] for borrower in ids}
-    for start in range(0, len(ids), 500):
+    for start in range(0, len(ids), _CHUNK):
         rows = session.execute(
             select(
                 Notification.borrower_id,
@@ -156,7 +218,7 @@ def contact_history(
                 Notification.channel,
                 Notification.loan_id,
             ).where(
-                Notification.borrower_id.in_(ids[start : start + 500]),
+                Notification.borrower_id.in_(ids[start : start + _CHUNK]),
                 Notification.state.in_(CONTACTED),
                 Notification.sent_at >= since,
                 # A code the borrower asked for is not a contact about a debt.
@@ -176,7 +238,7 @@ def contact_history(
     return history
 
 
-def recipient(borrower: Borrower, channel: str) -> str | None:
+def recipient(borrower: BorrowerRecord, channel: str) -> str | None:
     """Where a message on ``channel`` goes: a phone, an email address, the app's topic.
 
     None when there is none, or when the email address on record is known dead by its bounces.
@@ -213,9 +275,13 @@ def schedule_reminders(
     if not due:
         return Scheduled(0, 0, skipped, {})
     known = list(policies) if policies is not None else stored_policies(session)
-    loans = _by_id(session, Loan, {a.loan_id for a in due})
-    borrowers = _by_id(session, Borrower, {loan.borrower_id for loan in loans.values()})
-    products = _by_id(session, Product, {loan.product_id for loan in loans.values()})
+    loans = _by_id(session, _LOAN_FACTS, _LoanFacts, {a.loan_id for a in due})
+    borrowers = _by_id(
+        session, _BORROWER_FACTS, BorrowerFacts, {loan.borrower_id for loan in loans.values()}
+    )
+    products = _by_id(
+        session, _PRODUCT_CODES, _ProductCode, {loan.product_id for loan in loans.values()}
+    )
     unpaid = _unpaid(session, due)
     # The contacts the rules weigh are those before the day the reminders go out: counted back
     # from the business date, not the wall clock, so a catch-up close reads the right ones.
@@ -313,10 +379,10 @@ def _propensities(
     if not overdue:
         return {}
     ids = sorted(overdue)
-    for start in range(0, len(ids), 500):
+    for start in range(0, len(ids), _CHUNK):
         for loan_id, days in session.execute(
             select(LoanStateRow.loan_id, LoanStateRow.days_past_due).where(
-                LoanStateRow.loan_id.in_(ids[start : start + 500])
+                LoanStateRow.loan_id.in_(ids[start : start + _CHUNK])
             )
         ):
             overdue[loan_id] = max(overdue[loan_id], days or 0)
@@ -330,7 +396,7 @@ def _choices(
     policy: ReminderPolicy,
     step: Step,
     extra: Sequence[ReminderChannel],
-    borrower: Borrower,
+    borrower: BorrowerRecord,
     action: ReminderDue,
     own: dict[timing.Arm, timing.Counts],
     prior: dict[timing.Arm, timing.Counts],
@@ -375,7 +441,7 @@ class _RowMaker:
         self._instants: dict[tuple[str, int], dt.datetime] = {}
         self._answers: dict[tuple[Channel, BorrowerContext, str, dt.datetime], Decision] = {}
 
-    def context(self, borrower: Borrower) -> BorrowerContext:
+    def context(self, borrower: BorrowerRecord) -> BorrowerContext:
         """The borrower's contact context."""
         context = self._contexts.get(borrower.id)
         if context is None:
@@ -417,7 +483,7 @@ class _RowMaker:
         self,
         policy: ReminderPolicy,
         step: Step,
-        borrower: Borrower,
+        borrower: BorrowerRecord,
         facts: ReminderFacts,
         channel: str,
         hour: int,
@@ -563,13 +629,15 @@ def _stop_condition(
 
 
 def _unpaid(session: Session, due: Sequence[ReminderDue]) -> dict[tuple[int, int], int]:
-    loan_ids = sorted({a.loan_id for a in due})
+    """What is left to pay of each installment a reminder is about."""
+    wanted = sorted({(a.loan_id, a.installment) for a in due})
+    key = tuple_(InstallmentRow.loan_id, InstallmentRow.number)
     unpaid: dict[tuple[int, int], int] = {}
-    for start in range(0, len(loan_ids), 500):
+    for start in range(0, len(wanted), _CHUNK):
         rows = session.execute(
             select(
                 InstallmentRow.loan_id, InstallmentRow.number, InstallmentRow.unpaid_minor
-            ).where(InstallmentRow.loan_id.in_(loan_ids[start : start + 500]))
+            ).where(key.in_(wanted[start : start + _CHUNK]))
         )
         for loan_id, number, left in rows:
             unpaid[(loan_id, number)] = left
@@ -588,12 +656,21 @@ def installment_paid(session: Session, loan_id: int | None, number: int | None) 
     return left is not None and left <= 0
 
 
-def _by_id(session: Session, model: Any, ids: Iterable[int]) -> dict[int, Any]:
+def _by_id(
+    session: Session,
+    columns: Sequence[InstrumentedAttribute[Any]],
+    record: Callable[..., _Record],
+    ids: Iterable[int],
+) -> dict[int, _Record]:
+    """``columns`` (the id first) of the rows with ``ids``, as ``record``s by id."""
     wanted = sorted(set(ids))
-    found: dict[int, Any] = {}
-    for start in range(0, len(wanted), 500):
-        for row in session.scalars(select(model).where(model.id.in_(wanted[start : start + 500]))):
-            found[row.id] = row
+    found: dict[int, _Record] = {}
+    for start in range(0, len(wanted), _CHUNK):
+        rows = session.execute(
+            select(*columns).where(columns[0].in_(wanted[start : start + _CHUNK]))
+        )
+        for row in rows:
+            found[row[0]] = record(*row)
     return found
 
 

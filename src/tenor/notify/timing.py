@@ -29,6 +29,9 @@ REWARD_HOURS: Final = 48
 
 Arm = tuple[str, int]
 
+#: Borrowers per statement when loading arms (SQLite takes 32,766 bound values).
+_CHUNK: Final = 5_000
+
 
 @dataclass(frozen=True, slots=True)
 class Counts:
@@ -94,12 +97,18 @@ def load_arms(session: Session, borrower_ids: Iterable[int]) -> dict[int, dict[A
     """Every listed borrower's arms."""
     ids = sorted(set(borrower_ids))
     arms: dict[int, dict[Arm, Counts]] = {borrower: {} for borrower in ids}
-    for start in range(0, len(ids), 500):
-        rows = session.scalars(
-            select(TimingArm).where(TimingArm.borrower_id.in_(ids[start : start + 500]))
+    for start in range(0, len(ids), _CHUNK):
+        rows = session.execute(
+            select(
+                TimingArm.borrower_id,
+                TimingArm.channel,
+                TimingArm.hour,
+                TimingArm.successes,
+                TimingArm.failures,
+            ).where(TimingArm.borrower_id.in_(ids[start : start + _CHUNK]))
         )
-        for row in rows:
-            arms[row.borrower_id][(row.channel, row.hour)] = Counts(row.successes, row.failures)
+        for borrower_id, channel, hour, successes, failures in rows:
+            arms[borrower_id][(channel, hour)] = Counts(successes, failures)
     return arms
 
 
