@@ -42,7 +42,6 @@ import rfc8785
 from psycopg.types.json import Json
 from sqlalchemy import (
     JSON,
-    Column,
     Connection,
     Table,
     bindparam,
@@ -110,15 +109,17 @@ def _plain(value: Any) -> bool:
     Strings, integers in the safe range, booleans, null, lists, and objects with ASCII keys
     (UTF-16 and code point order agree on them): no floats, whose shortest form differs.
     """
-    if value is None or isinstance(value, str | bool):
+    # Loops rather than all() over generators: this runs for every event the close writes.
+    if value is None or isinstance(value, (str, bool)):
         return True
     if isinstance(value, int):
         return -_SAFE_INTEGER <= value <= _SAFE_INTEGER
     if isinstance(value, dict):
-        return all(
-            isinstance(key, str) and key.isascii() and _plain(item) for key, item in value.items()
-        )
-    if isinstance(value, list | tuple):
+        for key, item in value.items():
+            if not (isinstance(key, str) and key.isascii() and _plain(item)):
+                return False
+        return True
+    if isinstance(value, (list, tuple)):
         return all(_plain(item) for item in value)
     return False
 
@@ -267,6 +268,8 @@ _JOURNAL_IDS: Final = select(_JOURNAL.c.event_id, _JOURNAL.c.id).where(
 _DRAW_IDS: Final = text(
     "SELECT nextval(pg_get_serial_sequence('journal', 'id')) FROM generate_series(1, :n)"
 )
+#: Journal columns holding JSON documents: COPY takes them as psycopg dumps bound JSON.
+_JSON: Final = frozenset(c.name for c in _JOURNAL_COLUMNS if isinstance(c.type, JSON))
 _LEAF_COLUMNS: Final = ("kind", "journal_id", "event_id", "loan_id", "sequence", "leaf_hash")
 #: Event ids read back per statement on SQLite (its limit on bound values is far above).
 _READ_BACK: Final = 10_000
@@ -301,12 +304,13 @@ def insert_events(connection: Connection, rows: Sequence[Mapping[str, Any]]) -> 
         for journal_id, row in zip(ids, rows, strict=True)
     ]
     if is_postgres(connection.engine):
+        names = [column.name for column in _JOURNAL_COLUMNS]
         _copy(
             connection,
             _JOURNAL,
-            ["id", *(column.name for column in _JOURNAL_COLUMNS)],
+            ["id", *names],
             (
-                (journal_id, *(_copied(column, row[column.name]) for column in _JOURNAL_COLUMNS))
+                (journal_id, *[Json(row[name]) if name in _JSON else row[name] for name in names])
                 for journal_id, row in zip(ids, rows, strict=True)
             ),
         )
@@ -329,11 +333,6 @@ def _insert_journal_rows(connection: Connection, rows: Sequence[Mapping[str, Any
             for event_id, row_id in connection.execute(_JOURNAL_IDS, {"event_ids": chunk})
         )
     return [found[event_id] for event_id in event_ids if event_id in found]
-
-
-def _copied(column: Column[Any], value: Any) -> Any:
-    """A journal value as COPY takes it: JSON documents as psycopg dumps bound JSON."""
-    return Json(value) if isinstance(column.type, JSON) else value
 
 
 def _copy(
