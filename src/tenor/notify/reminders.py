@@ -12,17 +12,22 @@ the next allowed instant, or ``refused``), and logged.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import json
 import logging
 import random
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Any, Final, NamedTuple, Protocol, TypeVar, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import CursorResult, Engine, Table, and_, bindparam, select, text, tuple_
+from sqlalchemy import CursorResult, Engine, Table, Text, and_, any_, bindparam, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm import QueryableAttribute, Session
+from sqlalchemy.sql import ColumnElement
 
 from tenor.core.contact import (
     Allowed,
@@ -124,11 +129,85 @@ class _ProductCode(NamedTuple):
     code: str
 
 
+_Column = ColumnElement[Any] | QueryableAttribute[Any]
 _LOAN_FACTS: Final = (Loan.id, Loan.borrower_id, Loan.product_id, Loan.currency)
-_BORROWER_FACTS: Final = tuple(getattr(Borrower, field) for field in BorrowerFacts._fields)
+#: The JSON columns as text: most borrowers share a handful of opt-out and consent documents,
+#: parsed once each, and the driver's JSON loading cost more than the rest of the row.
+_BORROWER_FACTS: Final = (
+    Borrower.id,
+    Borrower.kind,
+    Borrower.name,
+    Borrower.locale,
+    Borrower.time_zone,
+    Borrower.phones.cast(Text),
+    Borrower.email,
+    Borrower.email_invalid_since,
+    Borrower.consents.cast(Text),
+    Borrower.opt_outs.cast(Text),
+)
 _PRODUCT_CODES: Final = (Product.id, Product.code)
-#: Keys per statement of the scheduler's reads (SQLite takes 32,766 bound values).
+
+
+def _borrower_facts(
+    borrower_id: int,
+    kind: str,
+    name: str,
+    locale: str,
+    time_zone: str | None,
+    phones: str | None,
+    email: str | None,
+    email_invalid_since: dt.datetime | None,
+    consents: str | None,
+    opt_outs: str | None,
+) -> BorrowerFacts:
+    """A borrower's facts from its row, the JSON columns read as text."""
+    return BorrowerFacts(
+        borrower_id,
+        kind,
+        name,
+        locale,
+        time_zone,
+        tuple(json.loads(phones) or ()) if phones else (),
+        email,
+        email_invalid_since,
+        _consents(consents) if consents else None,
+        _opt_outs(opt_outs) if opt_outs else (),
+    )
+
+
+@functools.lru_cache(maxsize=1_024)
+def _consents(document: str) -> Mapping[str, Any]:
+    return MappingProxyType(json.loads(document) or {})
+
+
+@functools.lru_cache(maxsize=1_024)
+def _opt_outs(document: str) -> tuple[str, ...]:
+    return tuple(json.loads(document) or ())
+
+
+#: Keys per statement of the scheduler's reads on SQLite (it takes 32,766 bound values).
 _CHUNK: Final = 5_000
+
+
+def _among(
+    session: Session, column: QueryableAttribute[Any], keys: Iterable[Any]
+) -> Iterator[ColumnElement[bool]]:
+    """Conditions "``column`` is one of ``keys``", each for one statement: one array on
+    PostgreSQL (thousands of bound values cost more to send than the rows they fetch), lists
+    of up to :data:`_CHUNK` on SQLite."""
+    wanted = sorted(set(keys))
+    if not wanted:
+        return
+    if _dialect(session) == "postgresql":
+        yield column == any_(bindparam(None, wanted, type_=ARRAY(column.type)))
+        return
+    for start in range(0, len(wanted), _CHUNK):
+        yield column.in_(wanted[start : start + _CHUNK])
+
+
+def _dialect(session: Session) -> str:
+    bind = session.get_bind()
+    return bind.dialect.name if isinstance(bind, Engine) else bind.engine.dialect.name
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,7 +289,7 @@ def contact_history(
     """Each borrower's reminders sent since ``since``, as past contacts."""
     ids = sorted(set(borrower_ids))
     history: dict[int, list[PastContact]] = {borrower: [] for borrower in ids}
-    for start in range(0, len(ids), _CHUNK):
+    for among in _among(session, Notification.borrower_id, ids):
         rows = session.execute(
             select(
                 Notification.borrower_id,
@@ -218,7 +297,7 @@ def contact_history(
                 Notification.channel,
                 Notification.loan_id,
             ).where(
-                Notification.borrower_id.in_(ids[start : start + _CHUNK]),
+                among,
                 Notification.state.in_(CONTACTED),
                 Notification.sent_at >= since,
                 # A code the borrower asked for is not a contact about a debt.
@@ -277,7 +356,7 @@ def schedule_reminders(
     known = list(policies) if policies is not None else stored_policies(session)
     loans = _by_id(session, _LOAN_FACTS, _LoanFacts, {a.loan_id for a in due})
     borrowers = _by_id(
-        session, _BORROWER_FACTS, BorrowerFacts, {loan.borrower_id for loan in loans.values()}
+        session, _BORROWER_FACTS, _borrower_facts, {loan.borrower_id for loan in loans.values()}
     )
     products = _by_id(
         session, _PRODUCT_CODES, _ProductCode, {loan.product_id for loan in loans.values()}
@@ -378,12 +457,9 @@ def _propensities(
             overdue[action.loan_id] = max(overdue.get(action.loan_id, 0), action.offset_days)
     if not overdue:
         return {}
-    ids = sorted(overdue)
-    for start in range(0, len(ids), _CHUNK):
+    for among in _among(session, LoanStateRow.loan_id, overdue):
         for loan_id, days in session.execute(
-            select(LoanStateRow.loan_id, LoanStateRow.days_past_due).where(
-                LoanStateRow.loan_id.in_(ids[start : start + _CHUNK])
-            )
+            select(LoanStateRow.loan_id, LoanStateRow.days_past_due).where(among)
         ):
             overdue[loan_id] = max(overdue[loan_id], days or 0)
     return {
@@ -598,9 +674,7 @@ def _insert(session: Session, rows: list[dict[str, Any]]) -> int:
     """
     if not rows:
         return 0
-    bind = session.get_bind()
-    dialect = bind.dialect.name if isinstance(bind, Engine) else bind.engine.dialect.name
-    if dialect != "postgresql":
+    if _dialect(session) != "postgresql":
         # SQLite counts, over every run of the statement, the rows it inserted.
         return cast(CursorResult[Any], session.execute(_INSERT_NEW, rows)).rowcount
     session.execute(_CREATE_STAGED)
@@ -630,17 +704,18 @@ def _stop_condition(
 
 def _unpaid(session: Session, due: Sequence[ReminderDue]) -> dict[tuple[int, int], int]:
     """What is left to pay of each installment a reminder is about."""
-    wanted = sorted({(a.loan_id, a.installment) for a in due})
-    key = tuple_(InstallmentRow.loan_id, InstallmentRow.number)
+    wanted = {(a.loan_id, a.installment) for a in due}
+    numbers = {number for _, number in wanted}
     unpaid: dict[tuple[int, int], int] = {}
-    for start in range(0, len(wanted), _CHUNK):
+    for among in _among(session, InstallmentRow.loan_id, {loan_id for loan_id, _ in wanted}):
         rows = session.execute(
             select(
                 InstallmentRow.loan_id, InstallmentRow.number, InstallmentRow.unpaid_minor
-            ).where(key.in_(wanted[start : start + _CHUNK]))
+            ).where(among, InstallmentRow.number.in_(numbers))
         )
         for loan_id, number, left in rows:
-            unpaid[(loan_id, number)] = left
+            if (loan_id, number) in wanted:
+                unpaid[(loan_id, number)] = left
     return unpaid
 
 
@@ -658,18 +733,14 @@ def installment_paid(session: Session, loan_id: int | None, number: int | None) 
 
 def _by_id(
     session: Session,
-    columns: Sequence[InstrumentedAttribute[Any]],
+    columns: tuple[QueryableAttribute[int], *tuple[_Column, ...]],
     record: Callable[..., _Record],
     ids: Iterable[int],
 ) -> dict[int, _Record]:
     """``columns`` (the id first) of the rows with ``ids``, as ``record``s by id."""
-    wanted = sorted(set(ids))
     found: dict[int, _Record] = {}
-    for start in range(0, len(wanted), _CHUNK):
-        rows = session.execute(
-            select(*columns).where(columns[0].in_(wanted[start : start + _CHUNK]))
-        )
-        for row in rows:
+    for among in _among(session, columns[0], ids):
+        for row in session.execute(select(*columns).where(among)):
             found[row[0]] = record(*row)
     return found
 
