@@ -109,18 +109,23 @@ def _plain(value: Any) -> bool:
     Strings, integers in the safe range, booleans, null, lists, and objects with ASCII keys
     (UTF-16 and code point order agree on them): no floats, whose shortest form differs.
     """
-    # Loops rather than all() over generators: this runs for every event the close writes.
+    # Loops, and no call for a string or null inside: this runs for every event the close writes.
     if value is None or isinstance(value, (str, bool)):
         return True
     if isinstance(value, int):
         return -_SAFE_INTEGER <= value <= _SAFE_INTEGER
     if isinstance(value, dict):
         for key, item in value.items():
-            if not (isinstance(key, str) and key.isascii() and _plain(item)):
+            if not (isinstance(key, str) and key.isascii()):
+                return False
+            if item is not None and type(item) is not str and not _plain(item):
                 return False
         return True
     if isinstance(value, (list, tuple)):
-        return all(_plain(item) for item in value)
+        for item in value:
+            if item is not None and type(item) is not str and not _plain(item):
+                return False
+        return True
     return False
 
 

@@ -16,14 +16,28 @@ import functools
 import json
 import logging
 import random
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, Final, NamedTuple, Protocol, TypeVar, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import CursorResult, Engine, Table, Text, and_, any_, bindparam, select, text
+from sqlalchemy import (
+    BigInteger,
+    CursorResult,
+    Engine,
+    Integer,
+    Select,
+    Table,
+    Text,
+    and_,
+    bindparam,
+    func,
+    select,
+    text,
+    tuple_,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import QueryableAttribute, Session
@@ -51,6 +65,7 @@ from tenor.notify.policy import (
 )
 from tenor.notify.render import ReminderFacts, render
 from tenor.notify.tables import REQUESTED_KINDS, Notification
+from tenor.notify.timing import among
 from tenor.store.models import Borrower, InstallmentRow, Loan, LoanStateRow, Product, utc_now
 
 log = logging.getLogger("tenor.notify")
@@ -185,26 +200,6 @@ def _opt_outs(document: str) -> tuple[str, ...]:
     return tuple(json.loads(document) or ())
 
 
-#: Keys per statement of the scheduler's reads on SQLite (it takes 32,766 bound values).
-_CHUNK: Final = 5_000
-
-
-def _among(
-    session: Session, column: QueryableAttribute[Any], keys: Iterable[Any]
-) -> Iterator[ColumnElement[bool]]:
-    """Conditions "``column`` is one of ``keys``", each for one statement: one array on
-    PostgreSQL (thousands of bound values cost more to send than the rows they fetch), lists
-    of up to :data:`_CHUNK` on SQLite."""
-    wanted = sorted(set(keys))
-    if not wanted:
-        return
-    if _dialect(session) == "postgresql":
-        yield column == any_(bindparam(None, wanted, type_=ARRAY(column.type)))
-        return
-    for start in range(0, len(wanted), _CHUNK):
-        yield column.in_(wanted[start : start + _CHUNK])
-
-
 def _dialect(session: Session) -> str:
     bind = session.get_bind()
     return bind.dialect.name if isinstance(bind, Engine) else bind.engine.dialect.name
@@ -289,7 +284,7 @@ def contact_history(
     """Each borrower's reminders sent since ``since``, as past contacts."""
     ids = sorted(set(borrower_ids))
     history: dict[int, list[PastContact]] = {borrower: [] for borrower in ids}
-    for among in _among(session, Notification.borrower_id, ids):
+    for condition in among(session, Notification.borrower_id, ids):
         rows = session.execute(
             select(
                 Notification.borrower_id,
@@ -297,7 +292,7 @@ def contact_history(
                 Notification.channel,
                 Notification.loan_id,
             ).where(
-                among,
+                condition,
                 Notification.state.in_(CONTACTED),
                 Notification.sent_at >= since,
                 # A code the borrower asked for is not a contact about a debt.
@@ -457,9 +452,9 @@ def _propensities(
             overdue[action.loan_id] = max(overdue.get(action.loan_id, 0), action.offset_days)
     if not overdue:
         return {}
-    for among in _among(session, LoanStateRow.loan_id, overdue):
+    for condition in among(session, LoanStateRow.loan_id, overdue):
         for loan_id, days in session.execute(
-            select(LoanStateRow.loan_id, LoanStateRow.days_past_due).where(among)
+            select(LoanStateRow.loan_id, LoanStateRow.days_past_due).where(condition)
         ):
             overdue[loan_id] = max(overdue[loan_id], days or 0)
     return {
@@ -704,18 +699,31 @@ def _stop_condition(
 
 def _unpaid(session: Session, due: Sequence[ReminderDue]) -> dict[tuple[int, int], int]:
     """What is left to pay of each installment a reminder is about."""
-    wanted = {(a.loan_id, a.installment) for a in due}
-    numbers = {number for _, number in wanted}
-    unpaid: dict[tuple[int, int], int] = {}
-    for among in _among(session, InstallmentRow.loan_id, {loan_id for loan_id, _ in wanted}):
-        rows = session.execute(
-            select(
-                InstallmentRow.loan_id, InstallmentRow.number, InstallmentRow.unpaid_minor
-            ).where(among, InstallmentRow.number.in_(numbers))
+    wanted = sorted({(a.loan_id, a.installment) for a in due})
+    columns = (InstallmentRow.loan_id, InstallmentRow.number, InstallmentRow.unpaid_minor)
+    key = tuple_(InstallmentRow.loan_id, InstallmentRow.number)
+    statements: list[Select[int, int, int]] = []
+    if _dialect(session) == "postgresql":
+        # The (loan, installment) pairs as two arrays, unnested side by side into a table; as
+        # a semi-join the planner looks each one up by the primary key.
+        pairs = (
+            func.unnest(
+                bindparam(None, [loan for loan, _ in wanted], type_=ARRAY(BigInteger)),
+                bindparam(None, [number for _, number in wanted], type_=ARRAY(Integer)),
+            )
+            .table_valued("loan_id", "number")
+            .render_derived(name="wanted")
         )
-        for loan_id, number, left in rows:
-            if (loan_id, number) in wanted:
-                unpaid[(loan_id, number)] = left
+        statements.append(select(*columns).where(key.in_(select(pairs.c.loan_id, pairs.c.number))))
+    else:
+        statements.extend(
+            select(*columns).where(key.in_(wanted[start : start + timing.CHUNK]))
+            for start in range(0, len(wanted), timing.CHUNK)
+        )
+    unpaid: dict[tuple[int, int], int] = {}
+    for statement in statements:
+        for loan_id, number, left in session.execute(statement):
+            unpaid[(loan_id, number)] = left
     return unpaid
 
 
@@ -739,8 +747,8 @@ def _by_id(
 ) -> dict[int, _Record]:
     """``columns`` (the id first) of the rows with ``ids``, as ``record``s by id."""
     found: dict[int, _Record] = {}
-    for among in _among(session, columns[0], ids):
-        for row in session.execute(select(*columns).where(among)):
+    for condition in among(session, columns[0], ids):
+        for row in session.execute(select(*columns).where(condition)):
             found[row[0]] = record(*row)
     return found
 
