@@ -364,12 +364,20 @@ def schedule_reminders(
     arms = timing.load_arms(session, borrowers)
     prior = timing.population_prior(timing.load_population(session))
     chosen: dict[ReminderDue, tuple[ReminderPolicy, Step | None]] = {}
+    # A handful of products, segments and offsets: each policy and step is looked up once.
+    policy_for: dict[tuple[str, str], ReminderPolicy] = {}
+    step_at: dict[tuple[int, int], Step | None] = {}
     for action in due:
         loan = loans.get(action.loan_id)
         if loan is not None:
-            borrower = borrowers[loan.borrower_id]
-            policy = choose_policy(known, products[loan.product_id].code, borrower.kind)
-            chosen[action] = (policy, policy.step(action.offset_days))
+            segment = (products[loan.product_id].code, borrowers[loan.borrower_id].kind)
+            policy = policy_for.get(segment)
+            if policy is None:
+                policy = policy_for[segment] = choose_policy(known, *segment)
+            where = (id(policy), action.offset_days)
+            if where not in step_at:
+                step_at[where] = policy.step(action.offset_days)
+            chosen[action] = (policy, step_at[where])
     propensity = _propensities(session, due, chosen, day)
     maker = _RowMaker(day, history, utc_now())
     rows: list[dict[str, Any]] = []
