@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import threading
+import uuid
 from typing import Any
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import MetaData, func, select, text
+from sqlalchemy.exc import IntegrityError
 
 from tenor.actions.apikeys import create_api_key, revoke_api_key
 from tenor.actions.products import create_product
+from tenor.audit import log
 from tenor.audit.keys import Signer
 from tenor.audit.log import (
+    LogError,
     consistency_proof,
     event_leaf,
     inclusion_proof,
+    insert_event,
+    insert_events,
     integrate,
     record_change,
     root_at,
@@ -343,3 +351,114 @@ def test_the_migration_creates_exactly_the_audit_tables(db: Database) -> None:
             )
         ]
     assert differences == []
+
+
+# --- many events at once (the daily close) ------------------------------------------------------
+
+
+def close_rows(loan_ids: list[int], first_sequence: int) -> list[dict[str, Any]]:
+    """Journal rows as the close writes them: loans interleaved, a payload with text to escape."""
+    recorded = dt.datetime(2026, 3, 1, 16, 0, 0, 123456, tzinfo=dt.UTC)
+    return [
+        {
+            "event_id": str(uuid.uuid4()),
+            "loan_id": loan_id,
+            "sequence": first_sequence + step,
+            "kind": "bucket-changed",
+            "value_date": dt.date(2026, 3, 1),
+            "payload": {
+                "from_bucket": None,
+                "to_bucket": f"M{step}\t\\ “逾期”",
+                "days_past_due": step,
+            },
+            "idempotency_key": None,
+            "request_hash": None,
+            "actor": "close",
+            "recorded_at": recorded,
+        }
+        for step in range(3)
+        for loan_id in loan_ids
+    ]
+
+
+def test_many_events_get_ids_and_leaves_in_their_order(db: Database, signer: Signer) -> None:
+    first, second, _ = small_book(db)
+    rows = close_rows([second, first], first_sequence=100)
+    with db.transaction() as session:
+        insert_events(session.connection(), rows)
+    with db.reading() as session:
+        stored = (
+            session.connection()
+            .execute(select(JournalEntry.__table__).order_by(JournalEntry.id))
+            .mappings()
+            .all()
+        )[-len(rows) :]
+        queued = session.execute(
+            select(AuditLeaf.journal_id, AuditLeaf.event_id, AuditLeaf.leaf_hash).order_by(
+                AuditLeaf.id
+            )
+        ).all()[-len(rows) :]
+    assert [row["event_id"] for row in stored] == [row["event_id"] for row in rows]
+    # SQLite reads the instant back without its zone; it was stored in UTC.
+    assert [
+        {
+            **row,
+            "recorded_at": row["recorded_at"].replace(tzinfo=row["recorded_at"].tzinfo or dt.UTC),
+        }
+        for row in stored
+    ] == [{**row, "id": kept["id"]} for row, kept in zip(rows, stored, strict=True)]
+    assert [(journal_id, event_id) for journal_id, event_id, _ in queued] == [
+        (row["id"], row["event_id"]) for row in stored
+    ]
+    assert [bytes(digest) for _, _, digest in queued] == [
+        leaf_hash(event_leaf(row)) for row in rows
+    ]
+    sign(db, signer)
+    assert verify(db, signer).findings == []
+
+
+def test_many_events_are_stored_as_one_event_is(db: Database) -> None:
+    """The payload's stored text too: COPY writes the JSON the single-row path binds."""
+    first, second, _ = small_book(db)
+    one, many = close_rows([first], 100)[0], close_rows([second], 100)
+    with db.transaction() as session:
+        insert_event(session.connection(), one)
+        insert_events(session.connection(), many)
+    with db.reading() as session:
+        texts: dict[int, str] = dict(
+            session.execute(
+                text(
+                    "SELECT loan_id, CAST(payload AS TEXT) FROM journal "
+                    "WHERE sequence = 100 ORDER BY id"
+                )
+            ).all()
+        )
+    assert texts[first] == texts[second]
+
+
+def test_a_duplicate_event_writes_nothing(db: Database) -> None:
+    first, _, paid = small_book(db)
+    rows = close_rows([first], 100)
+    rows[1]["event_id"] = paid[0]
+    with pytest.raises(IntegrityError), db.transaction() as session:
+        insert_events(session.connection(), rows)
+    with db.reading() as session:
+        assert session.scalar(select(func.count()).select_from(JournalEntry)) == 5
+        assert session.scalar(select(func.count()).select_from(AuditLeaf)) == 5
+
+
+def test_ids_out_of_the_rows_order_log_nothing(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first, _, _ = small_book(db)
+    if db.engine.name == "postgresql":
+        monkeypatch.setattr(log, "_DRAW_IDS", text(f"{log._DRAW_IDS.text} ORDER BY 1 DESC"))
+    else:
+        inserted = log._insert_journal_rows
+        monkeypatch.setattr(
+            log, "_insert_journal_rows", lambda *args: list(reversed(inserted(*args)))
+        )
+    with pytest.raises(LogError, match="out of their order"), db.transaction() as session:
+        insert_events(session.connection(), close_rows([first], 100))
+    with db.reading() as session:
+        assert session.scalar(select(func.count()).select_from(JournalEntry)) == 5

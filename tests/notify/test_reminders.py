@@ -19,6 +19,7 @@ from tenor.actions import loans
 from tenor.core.money import Money
 from tenor.notify.policy import DEFAULT_POLICY, ReminderPolicy, Step, save_policy
 from tenor.notify.reminders import ReminderDue, due_reminders, schedule_reminders
+from tenor.notify.render import ReminderFacts, render
 from tenor.notify.tables import Notification
 from tenor.store.database import Database
 from tenor.store.models import Base, Borrower, Loan
@@ -230,3 +231,47 @@ def test_a_long_message_id_fits_as_the_provider_id(db: Database) -> None:
         row.provider_id = message_id
     (stored,) = rows(db)
     assert stored.provider_id == message_id
+
+
+# --- writing many at once -------------------------------------------------------------------
+
+
+def test_a_rerun_writes_nothing_twice_and_counts_the_same(db: Database) -> None:
+    """Duplicates within one call, a second call in the same transaction and a rerun in a new
+    one: each key is written once, the rest counted as duplicates, in the actions' order."""
+    loan_id = seed_loan(db)
+    with db.transaction() as session:
+        loan = session.get(Loan, loan_id)
+        assert loan is not None
+        borrower = session.get(Borrower, loan.borrower_id)
+        assert borrower is not None
+        # What COPY's text format must escape: a tab, a backslash, and the emails' newlines.
+        borrower.name = "张\t伟\\"
+    actions = [
+        ReminderDue(loan_id, number, DUE, offset, 100_00 * number)
+        for number in (2, 3, 4, 5)
+        for offset in (-3, 1)
+    ]
+    with db.transaction() as session:
+        first = schedule_reminders(session, [*actions, *actions[:3]], DUE)
+        again = schedule_reminders(session, actions, DUE)
+    with db.transaction() as session:
+        rerun = schedule_reminders(session, actions, DUE)
+    assert (first.written, first.duplicates, first.skipped) == (12, 4, {})
+    assert (again.written, again.duplicates) == (0, 12)
+    assert (rerun.written, rerun.duplicates, rerun.skipped, rerun.refusals) == (0, 12, {}, {})
+    written = rows(db)
+    assert [(n.installment, n.offset_days, n.channel) for n in written] == [
+        (number, offset, channel)
+        for number in (2, 3, 4, 5)
+        for offset, channels in ((-3, ("sms",)), (1, ("sms", "email")))
+        for channel in channels
+    ]
+    email = written[2]
+    facts = ReminderFacts("张\t伟\\", loan_id, 2, Money(200_00, "CNY"), DUE, 1)
+    assert (email.subject, email.body) == (
+        render("overdue", "email", "zh-CN", facts).subject,
+        render("overdue", "email", "zh-CN", facts).body,
+    )
+    assert "\n" in email.body
+    assert email.body.startswith("张\t伟\\您好")

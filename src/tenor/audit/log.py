@@ -34,11 +34,26 @@ import datetime as dt
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any, Final, cast
 
+import psycopg
 import rfc8785
-from sqlalchemy import Connection, Table, bindparam, insert, literal, select, tuple_, update
+from psycopg.types.json import Json
+from sqlalchemy import (
+    JSON,
+    Connection,
+    Table,
+    bindparam,
+    insert,
+    literal,
+    select,
+    text,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from tenor.audit.keys import Signer, tree_head_message
@@ -94,16 +109,23 @@ def _plain(value: Any) -> bool:
     Strings, integers in the safe range, booleans, null, lists, and objects with ASCII keys
     (UTF-16 and code point order agree on them): no floats, whose shortest form differs.
     """
-    if value is None or isinstance(value, str | bool):
+    # Loops, and no call for a string or null inside: this runs for every event the close writes.
+    if value is None or isinstance(value, (str, bool)):
         return True
     if isinstance(value, int):
         return -_SAFE_INTEGER <= value <= _SAFE_INTEGER
     if isinstance(value, dict):
-        return all(
-            isinstance(key, str) and key.isascii() and _plain(item) for key, item in value.items()
-        )
-    if isinstance(value, list | tuple):
-        return all(_plain(item) for item in value)
+        for key, item in value.items():
+            if not (isinstance(key, str) and key.isascii()):
+                return False
+            if item is not None and type(item) is not str and not _plain(item):
+                return False
+        return True
+    if isinstance(value, (list, tuple)):
+        for item in value:
+            if item is not None and type(item) is not str and not _plain(item):
+                return False
+        return True
     return False
 
 
@@ -232,34 +254,111 @@ def insert_event(connection: Connection, values: Mapping[str, Any]) -> int:
     return journal_id
 
 
-_INSERT_EVENTS: Final = insert(_JOURNAL).returning(
-    _JOURNAL.c.id, _JOURNAL.c.event_id, sort_by_parameter_order=True
+#: SQLite: one prepared statement per journal row; the ids are read back by event id.
+_INSERT_JOURNAL_ROW: Final = insert(_JOURNAL).values(
+    {column.name: bindparam(column.name, type_=column.type) for column in _JOURNAL_COLUMNS}
 )
+_QUEUE_EVENTS: Final = insert(_LEAVES).values(
+    kind=bindparam("kind"),
+    journal_id=bindparam("journal_id"),
+    event_id=bindparam("event_id"),
+    loan_id=bindparam("loan_id"),
+    sequence=bindparam("sequence"),
+    leaf_hash=bindparam("leaf_hash", type_=_LEAVES.c.leaf_hash.type),
+)
+_JOURNAL_IDS: Final = select(_JOURNAL.c.event_id, _JOURNAL.c.id).where(
+    _JOURNAL.c.event_id.in_(bindparam("event_ids", expanding=True))
+)
+#: PostgreSQL: ``n`` new journal ids, drawn from the column's own sequence.
+_DRAW_IDS: Final = text(
+    "SELECT nextval(pg_get_serial_sequence('journal', 'id')) FROM generate_series(1, :n)"
+)
+#: Journal columns holding JSON documents: COPY takes them as psycopg dumps bound JSON.
+_JSON: Final = frozenset(c.name for c in _JOURNAL_COLUMNS if isinstance(c.type, JSON))
+_LEAF_COLUMNS: Final = ("kind", "journal_id", "event_id", "loan_id", "sequence", "leaf_hash")
+#: Event ids read back per statement on SQLite (its limit on bound values is far above).
+_READ_BACK: Final = 10_000
 
 
 def insert_events(connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
     """Insert many journal rows (each: every column but ``id``) and queue their leaves.
 
     The batch form of :func:`insert_event`, for writers of many events at once (the daily
-    close): two statements, whatever the number of rows.
+    close). The rows get increasing ids in their order, and their leaves are queued in the
+    same order, which is the order the sequencer places them in the tree. On PostgreSQL the
+    ids are drawn in one statement and the rows and leaves are COPYed; on SQLite each table
+    gets one prepared statement for all its rows.
     """
     if not rows:
         return
-    inserted = connection.execute(_INSERT_EVENTS, [dict(row) for row in rows]).all()
-    if [event_id for _, event_id in inserted] != [row["event_id"] for row in rows]:
-        raise LogError("the journal returned its new rows out of order; nothing was logged")
+    if is_postgres(connection.engine):
+        ids = [int(row_id) for row_id in connection.execute(_DRAW_IDS, {"n": len(rows)}).scalars()]
+    else:
+        ids = _insert_journal_rows(connection, rows)
+    if len(ids) != len(rows) or any(a >= b for a, b in pairwise(ids)):
+        raise LogError("the journal gave its new rows ids out of their order; nothing was logged")
     leaves = [
-        {
-            "kind": EVENT_LEAF,
-            "journal_id": journal_id,
-            "event_id": row["event_id"],
-            "loan_id": row["loan_id"],
-            "sequence": row["sequence"],
-            "leaf_hash": leaf_hash(event_leaf(row)),
-        }
-        for (journal_id, _), row in zip(inserted, rows, strict=True)
+        (
+            EVENT_LEAF,
+            journal_id,
+            row["event_id"],
+            row["loan_id"],
+            row["sequence"],
+            leaf_hash(event_leaf(row)),
+        )
+        for journal_id, row in zip(ids, rows, strict=True)
     ]
-    connection.execute(insert(_LEAVES), leaves)
+    if is_postgres(connection.engine):
+        names = [column.name for column in _JOURNAL_COLUMNS]
+        _copy(
+            connection,
+            _JOURNAL,
+            ["id", *names],
+            (
+                (journal_id, *[Json(row[name]) if name in _JSON else row[name] for name in names])
+                for journal_id, row in zip(ids, rows, strict=True)
+            ),
+        )
+        _copy(connection, _LEAVES, _LEAF_COLUMNS, leaves)
+    else:
+        connection.execute(
+            _QUEUE_EVENTS, [dict(zip(_LEAF_COLUMNS, leaf, strict=True)) for leaf in leaves]
+        )
+
+
+def _insert_journal_rows(connection: Connection, rows: Sequence[Mapping[str, Any]]) -> list[int]:
+    """SQLite: insert the journal rows; their ids in the rows' order."""
+    connection.execute(_INSERT_JOURNAL_ROW, [dict(row) for row in rows])
+    event_ids = [row["event_id"] for row in rows]
+    found: dict[str, int] = {}
+    for start in range(0, len(event_ids), _READ_BACK):
+        chunk = event_ids[start : start + _READ_BACK]
+        found.update(
+            (event_id, int(row_id))
+            for event_id, row_id in connection.execute(_JOURNAL_IDS, {"event_ids": chunk})
+        )
+    return [found[event_id] for event_id in event_ids if event_id in found]
+
+
+def _copy(
+    connection: Connection, table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> None:
+    """COPY ``rows`` into ``table`` on the connection's own psycopg connection.
+
+    A database error comes out as SQLAlchemy's (an ``IntegrityError`` for a unique key), as
+    from an INSERT.
+    """
+    raw = connection.connection.driver_connection
+    assert raw is not None
+    statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
+    try:
+        with raw.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
+    except psycopg.Error as error:
+        raise DBAPIError.instance(
+            statement, None, error, psycopg.Error, hide_parameters=True
+        ) from error
 
 
 def change_entry(kind: str, subject: str, document: Any, at: dt.datetime) -> bytes:

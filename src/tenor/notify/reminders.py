@@ -12,24 +12,43 @@ the next allowed instant, or ``refused``), and logged.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import json
 import logging
 import random
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Final
+from types import MappingProxyType
+from typing import Any, Final, NamedTuple, Protocol, TypeVar, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, and_, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import (
+    BigInteger,
+    CursorResult,
+    Engine,
+    Integer,
+    Select,
+    Table,
+    Text,
+    and_,
+    bindparam,
+    func,
+    select,
+    text,
+    tuple_,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import QueryableAttribute, Session
+from sqlalchemy.sql import ColumnElement
 
 from tenor.core.contact import (
     Allowed,
     BorrowerContext,
     Channel,
     Contact,
+    Decision,
     PastContact,
     Refused,
     check,
@@ -46,9 +65,12 @@ from tenor.notify.policy import (
 )
 from tenor.notify.render import ReminderFacts, render
 from tenor.notify.tables import REQUESTED_KINDS, Notification
+from tenor.notify.timing import among
 from tenor.store.models import Borrower, InstallmentRow, Loan, LoanStateRow, Product, utc_now
 
 log = logging.getLogger("tenor.notify")
+
+_Record = TypeVar("_Record")
 
 #: The contact-rule channel of each reminder channel.
 CONTACT_CHANNEL: Final = {
@@ -63,6 +85,124 @@ CONTACTED: Final = ("sent", "delivered")
 
 #: Days of past contacts the rules look at (the longest window is Reg F's 7 days).
 HISTORY_DAYS: Final = 8
+
+#: The random source of a reminder whose borrower has no timing history: the bandit then
+#: takes the default arm and draws nothing.
+_NO_DRAWS: Final = random.Random(0)
+
+
+class BorrowerRecord(Protocol):
+    """What reminders read of a borrower: its ORM row, or the :class:`BorrowerFacts` the
+    scheduler loads."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def locale(self) -> str: ...
+    @property
+    def time_zone(self) -> str | None: ...
+    @property
+    def phones(self) -> Sequence[str]: ...
+    @property
+    def email(self) -> str | None: ...
+    @property
+    def email_invalid_since(self) -> dt.datetime | None: ...
+    @property
+    def consents(self) -> Mapping[str, Any] | None: ...
+    @property
+    def opt_outs(self) -> Sequence[str]: ...
+
+
+class BorrowerFacts(NamedTuple):
+    """A borrower's columns that reminders read, without the ORM's bookkeeping."""
+
+    id: int
+    kind: str
+    name: str
+    locale: str
+    time_zone: str | None
+    phones: Sequence[str]
+    email: str | None
+    email_invalid_since: dt.datetime | None
+    consents: Mapping[str, Any] | None
+    opt_outs: Sequence[str]
+
+
+class _LoanFacts(NamedTuple):
+    id: int
+    borrower_id: int
+    product_id: int
+    currency: str
+
+
+class _ProductCode(NamedTuple):
+    id: int
+    code: str
+
+
+_Column = ColumnElement[Any] | QueryableAttribute[Any]
+_LOAN_FACTS: Final = (Loan.id, Loan.borrower_id, Loan.product_id, Loan.currency)
+#: The JSON columns as text: most borrowers share a handful of opt-out and consent documents,
+#: parsed once each, and the driver's JSON loading cost more than the rest of the row.
+_BORROWER_FACTS: Final = (
+    Borrower.id,
+    Borrower.kind,
+    Borrower.name,
+    Borrower.locale,
+    Borrower.time_zone,
+    Borrower.phones.cast(Text),
+    Borrower.email,
+    Borrower.email_invalid_since,
+    Borrower.consents.cast(Text),
+    Borrower.opt_outs.cast(Text),
+)
+_PRODUCT_CODES: Final = (Product.id, Product.code)
+
+
+def _borrower_facts(
+    borrower_id: int,
+    kind: str,
+    name: str,
+    locale: str,
+    time_zone: str | None,
+    phones: str | None,
+    email: str | None,
+    email_invalid_since: dt.datetime | None,
+    consents: str | None,
+    opt_outs: str | None,
+) -> BorrowerFacts:
+    """A borrower's facts from its row, the JSON columns read as text."""
+    return BorrowerFacts(
+        borrower_id,
+        kind,
+        name,
+        locale,
+        time_zone,
+        tuple(json.loads(phones) or ()) if phones else (),
+        email,
+        email_invalid_since,
+        _consents(consents) if consents else None,
+        _opt_outs(opt_outs) if opt_outs else (),
+    )
+
+
+@functools.lru_cache(maxsize=1_024)
+def _consents(document: str) -> Mapping[str, Any]:
+    return MappingProxyType(json.loads(document) or {})
+
+
+@functools.lru_cache(maxsize=1_024)
+def _opt_outs(document: str) -> tuple[str, ...]:
+    return tuple(json.loads(document) or ())
+
+
+def _dialect(session: Session) -> str:
+    bind = session.get_bind()
+    return bind.dialect.name if isinstance(bind, Engine) else bind.engine.dialect.name
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +266,7 @@ def due_reminders(
     ]
 
 
-def borrower_context(borrower: Borrower) -> BorrowerContext:
+def borrower_context(borrower: BorrowerRecord) -> BorrowerContext:
     """What the contact rules need of a borrower's record."""
     opt_outs = frozenset(
         CONTACT_CHANNEL[channel] for channel in borrower.opt_outs if channel in CONTACT_CHANNEL
@@ -144,7 +284,7 @@ def contact_history(
     """Each borrower's reminders sent since ``since``, as past contacts."""
     ids = sorted(set(borrower_ids))
     history: dict[int, list[PastContact]] = {borrower: [] for borrower in ids}
-    for start in range(0, len(ids), 500):
+    for condition in among(session, Notification.borrower_id, ids):
         rows = session.execute(
             select(
                 Notification.borrower_id,
@@ -152,7 +292,7 @@ def contact_history(
                 Notification.channel,
                 Notification.loan_id,
             ).where(
-                Notification.borrower_id.in_(ids[start : start + 500]),
+                condition,
                 Notification.state.in_(CONTACTED),
                 Notification.sent_at >= since,
                 # A code the borrower asked for is not a contact about a debt.
@@ -172,7 +312,7 @@ def contact_history(
     return history
 
 
-def recipient(borrower: Borrower, channel: str) -> str | None:
+def recipient(borrower: BorrowerRecord, channel: str) -> str | None:
     """Where a message on ``channel`` goes: a phone, an email address, the app's topic.
 
     None when there is none, or when the email address on record is known dead by its bounces.
@@ -209,9 +349,13 @@ def schedule_reminders(
     if not due:
         return Scheduled(0, 0, skipped, {})
     known = list(policies) if policies is not None else stored_policies(session)
-    loans = _by_id(session, Loan, {a.loan_id for a in due})
-    borrowers = _by_id(session, Borrower, {loan.borrower_id for loan in loans.values()})
-    products = _by_id(session, Product, {loan.product_id for loan in loans.values()})
+    loans = _by_id(session, _LOAN_FACTS, _LoanFacts, {a.loan_id for a in due})
+    borrowers = _by_id(
+        session, _BORROWER_FACTS, _borrower_facts, {loan.borrower_id for loan in loans.values()}
+    )
+    products = _by_id(
+        session, _PRODUCT_CODES, _ProductCode, {loan.product_id for loan in loans.values()}
+    )
     unpaid = _unpaid(session, due)
     # The contacts the rules weigh are those before the day the reminders go out: counted back
     # from the business date, not the wall clock, so a catch-up close reads the right ones.
@@ -220,13 +364,22 @@ def schedule_reminders(
     arms = timing.load_arms(session, borrowers)
     prior = timing.population_prior(timing.load_population(session))
     chosen: dict[ReminderDue, tuple[ReminderPolicy, Step | None]] = {}
+    # A handful of products, segments and offsets: each policy and step is looked up once.
+    policy_for: dict[tuple[str, str], ReminderPolicy] = {}
+    step_at: dict[tuple[int, int], Step | None] = {}
     for action in due:
         loan = loans.get(action.loan_id)
         if loan is not None:
-            borrower = borrowers[loan.borrower_id]
-            policy = choose_policy(known, products[loan.product_id].code, borrower.kind)
-            chosen[action] = (policy, policy.step(action.offset_days))
+            segment = (products[loan.product_id].code, borrowers[loan.borrower_id].kind)
+            policy = policy_for.get(segment)
+            if policy is None:
+                policy = policy_for[segment] = choose_policy(known, *segment)
+            where = (id(policy), action.offset_days)
+            if where not in step_at:
+                step_at[where] = policy.step(action.offset_days)
+            chosen[action] = (policy, step_at[where])
     propensity = _propensities(session, due, chosen, day)
+    maker = _RowMaker(day, history, utc_now())
     rows: list[dict[str, Any]] = []
     escalated = 0
     for action in due:
@@ -248,7 +401,13 @@ def schedule_reminders(
         if not channels:
             skip("high_propensity")
             continue
-        rng = random.Random(hash((seed, action.loan_id, action.installment, action.offset_days)))
+        own = arms.get(borrower.id, {})
+        # The bandit draws only for a borrower with a history: seed a generator only for them.
+        rng = (
+            random.Random(hash((seed, action.loan_id, action.installment, action.offset_days)))
+            if timing.has_history(own)
+            else _NO_DRAWS
+        )
         facts = ReminderFacts(
             name=borrower.name,
             loan_id=loan.id,
@@ -259,9 +418,10 @@ def schedule_reminders(
         )
         extra = channels[len(step.channels) :]
         escalated += len(extra)
-        for channel, hour, key in _choices(policy, step, extra, borrower, action, arms, prior, rng):
-            row = _row(session, policy, step, borrower, facts, channel, hour, key, day, history)
-            rows.append({**row, "propensity": None if chance is None else float(chance)})
+        for channel, hour, key in _choices(policy, step, extra, borrower, action, own, prior, rng):
+            row = maker.row(policy, step, borrower, facts, channel, hour, key)
+            row["propensity"] = None if chance is None else float(chance)
+            rows.append(row)
     written = _insert(session, rows)
     refusals: dict[str, int] = {}
     for row in rows:
@@ -300,12 +460,9 @@ def _propensities(
             overdue[action.loan_id] = max(overdue.get(action.loan_id, 0), action.offset_days)
     if not overdue:
         return {}
-    ids = sorted(overdue)
-    for start in range(0, len(ids), 500):
+    for condition in among(session, LoanStateRow.loan_id, overdue):
         for loan_id, days in session.execute(
-            select(LoanStateRow.loan_id, LoanStateRow.days_past_due).where(
-                LoanStateRow.loan_id.in_(ids[start : start + 500])
-            )
+            select(LoanStateRow.loan_id, LoanStateRow.days_past_due).where(condition)
         ):
             overdue[loan_id] = max(overdue[loan_id], days or 0)
     return {
@@ -318,16 +475,15 @@ def _choices(
     policy: ReminderPolicy,
     step: Step,
     extra: Sequence[ReminderChannel],
-    borrower: Borrower,
+    borrower: BorrowerRecord,
     action: ReminderDue,
-    arms: dict[int, dict[timing.Arm, timing.Counts]],
+    own: dict[timing.Arm, timing.Counts],
     prior: dict[timing.Arm, timing.Counts],
     rng: random.Random,
 ) -> list[tuple[str, int, str]]:
     """(channel, hour, dedupe key) of each reminder a step sends, with the ``extra`` channels
-    it adds for this loan."""
+    it adds for this loan; ``own`` is the borrower's arms."""
     base = f"reminder:{action.loan_id}:{action.installment}:{action.offset_days}"
-    own = arms.get(borrower.id, {})
     default_hour = timing.slot_of(policy.default_hour, policy.hours)
     dead_email = borrower.email_invalid_since is not None
     usable = [
@@ -351,85 +507,189 @@ def _choices(
     return chosen
 
 
-def _row(
-    session: Session,
-    policy: ReminderPolicy,
-    step: Step,
-    borrower: Borrower,
-    facts: ReminderFacts,
-    channel: str,
-    hour: int,
-    key: str,
-    day: dt.date,
-    history: dict[int, list[PastContact]],
-) -> dict[str, Any]:
-    context = borrower_context(borrower)
-    zone = ZoneInfo(context.time_zone or "Asia/Shanghai")
-    at = dt.datetime.combine(day, dt.time(hour), tzinfo=zone).astimezone(dt.UTC)
-    rules = profile(policy.contact_profile)
-    contact = Contact(CONTACT_CHANNEL[channel], debt=str(facts.loan_id))
-    decision = check(contact, history.get(borrower.id, []), context, rules, at)
-    opt_out = isinstance(decision, Allowed) and "opt_out_notice" in decision.conditions
-    address = recipient(borrower, channel)
-    state, rule, not_before = "pending", None, at
-    if channel == "voice":
-        state = "task"
-    if isinstance(decision, Refused):
-        rule = decision.rule
-        if decision.next_allowed_at is None:
-            state = "refused"
-        else:
-            state, not_before = "held", decision.next_allowed_at.astimezone(dt.UTC)
-    if address is None:
-        dead_email = channel == "email" and borrower.email_invalid_since is not None
-        state, rule = "refused", "email_invalid" if dead_email else "no_address"
-    if channel in ("sms", "email") and rules.opt_out_notice_channels:
-        # A rulebook that wants opt-out notices on texts and emails gets them on every one,
-        # even when the message is held for now.
-        opt_out = True
-    message = render(step.template, channel, borrower.locale, facts, opt_out=opt_out)
-    now = utc_now()
-    return {
-        "dedupe_key": key,
-        "kind": "reminder",
-        "loan_id": facts.loan_id,
-        "borrower_id": borrower.id,
-        "installment": facts.installment,
-        "due_date": facts.due_date,
-        "offset_days": facts.offset_days,
-        "channel": channel,
-        "recipient": address or "",
-        "locale": borrower.locale,
-        "subject": message.subject,
-        "body": message.body,
-        "policy": policy.name,
-        "contact_profile": policy.contact_profile,
-        "hour": hour,
-        "state": state,
-        "not_before": not_before,
-        "attempts": 0,
-        "rule": rule,
-        "created_at": now,
-        "updated_at": now,
-    }
+class _RowMaker:
+    """Builds the outbox rows of one run, keeping what repeats from one row to the next: each
+    borrower's contact context, each time zone's send instants, and the contact rules' answer
+    for borrowers with no past contacts."""
+
+    def __init__(self, day: dt.date, history: dict[int, list[PastContact]], now: dt.datetime):
+        self.day = day
+        self.history = history
+        self.now = now
+        self._contexts: dict[int, BorrowerContext] = {}
+        self._instants: dict[tuple[str, int], dt.datetime] = {}
+        self._answers: dict[tuple[Channel, BorrowerContext, str, dt.datetime], Decision] = {}
+
+    def context(self, borrower: BorrowerRecord) -> BorrowerContext:
+        """The borrower's contact context."""
+        context = self._contexts.get(borrower.id)
+        if context is None:
+            context = self._contexts[borrower.id] = borrower_context(borrower)
+        return context
+
+    def send_at(self, time_zone: str, hour: int) -> dt.datetime:
+        """The instant (UTC) of ``hour`` on the business date in ``time_zone``."""
+        at = self._instants.get((time_zone, hour))
+        if at is None:
+            at = dt.datetime.combine(self.day, dt.time(hour), tzinfo=ZoneInfo(time_zone))
+            at = self._instants[(time_zone, hour)] = at.astimezone(dt.UTC)
+        return at
+
+    def decision(
+        self,
+        channel: Channel,
+        loan_id: int,
+        borrower_id: int,
+        context: BorrowerContext,
+        profile_name: str,
+        at: dt.datetime,
+    ) -> Decision:
+        """What the contact rules say of a reminder about ``loan_id`` on ``channel`` at ``at``."""
+        past = self.history.get(borrower_id, [])
+        if past:
+            contact = Contact(channel, debt=str(loan_id))
+            return check(contact, past, context, profile(profile_name), at)
+        # With no past contacts the rules weigh only the channel, the borrower's context, the
+        # profile and the instant (the debt is compared with past contacts only).
+        key = (channel, context, profile_name, at)
+        answer = self._answers.get(key)
+        if answer is None:
+            contact = Contact(channel, debt=str(loan_id))
+            answer = self._answers[key] = check(contact, (), context, profile(profile_name), at)
+        return answer
+
+    def row(
+        self,
+        policy: ReminderPolicy,
+        step: Step,
+        borrower: BorrowerRecord,
+        facts: ReminderFacts,
+        channel: str,
+        hour: int,
+        key: str,
+    ) -> dict[str, Any]:
+        """The outbox row of one reminder (without its propensity)."""
+        context = self.context(borrower)
+        at = self.send_at(context.time_zone or "Asia/Shanghai", hour)
+        rules = profile(policy.contact_profile)
+        decision = self.decision(
+            CONTACT_CHANNEL[channel],
+            facts.loan_id,
+            borrower.id,
+            context,
+            policy.contact_profile,
+            at,
+        )
+        opt_out = isinstance(decision, Allowed) and "opt_out_notice" in decision.conditions
+        address = recipient(borrower, channel)
+        state, rule, not_before = "pending", None, at
+        if channel == "voice":
+            state = "task"
+        if isinstance(decision, Refused):
+            rule = decision.rule
+            if decision.next_allowed_at is None:
+                state = "refused"
+            else:
+                state, not_before = "held", decision.next_allowed_at.astimezone(dt.UTC)
+        if address is None:
+            dead_email = channel == "email" and borrower.email_invalid_since is not None
+            state, rule = "refused", "email_invalid" if dead_email else "no_address"
+        if channel in ("sms", "email") and rules.opt_out_notice_channels:
+            # A rulebook that wants opt-out notices on texts and emails gets them on every one,
+            # even when the message is held for now.
+            opt_out = True
+        message = render(step.template, channel, borrower.locale, facts, opt_out=opt_out)
+        return {
+            "dedupe_key": key,
+            "kind": "reminder",
+            "loan_id": facts.loan_id,
+            "borrower_id": borrower.id,
+            "installment": facts.installment,
+            "due_date": facts.due_date,
+            "offset_days": facts.offset_days,
+            "channel": channel,
+            "recipient": address or "",
+            "locale": borrower.locale,
+            "subject": message.subject,
+            "body": message.body,
+            "policy": policy.name,
+            "contact_profile": policy.contact_profile,
+            "hour": hour,
+            "state": state,
+            "not_before": not_before,
+            "attempts": 0,
+            "rule": rule,
+            "created_at": self.now,
+            "updated_at": self.now,
+        }
+
+
+#: The outbox's columns a reminder row fills, in the order the bulk insert copies them.
+_COLUMNS: Final = (
+    "dedupe_key",
+    "kind",
+    "loan_id",
+    "borrower_id",
+    "installment",
+    "due_date",
+    "offset_days",
+    "channel",
+    "recipient",
+    "locale",
+    "subject",
+    "body",
+    "policy",
+    "contact_profile",
+    "hour",
+    "propensity",
+    "state",
+    "not_before",
+    "attempts",
+    "rule",
+    "created_at",
+    "updated_at",
+)
+_NOTIFICATIONS = cast(Table, Notification.__table__)
+#: SQLite: one prepared statement, run once per row.
+_INSERT_NEW: Final = (
+    sqlite_insert(_NOTIFICATIONS)
+    .values({column: bindparam(column, type_=_NOTIFICATIONS.c[column].type) for column in _COLUMNS})
+    .on_conflict_do_nothing(index_elements=["dedupe_key"])
+)
+_STAGED: Final = "reminder_rows"
+_CREATE_STAGED: Final = text(
+    f"CREATE TEMPORARY TABLE {_STAGED} ON COMMIT DROP AS "
+    f"SELECT 0 AS ordinal, {', '.join(_COLUMNS)} FROM notifications WITH NO DATA"
+)
+#: PostgreSQL: every staged row in one statement, in the order given, and how many were new.
+_INSERT_STAGED: Final = text(
+    f"WITH written AS (INSERT INTO notifications ({', '.join(_COLUMNS)}) "
+    f"SELECT {', '.join(_COLUMNS)} FROM {_STAGED} ORDER BY ordinal "
+    "ON CONFLICT (dedupe_key) DO NOTHING RETURNING 1) SELECT count(*) FROM written"
+)
 
 
 def _insert(session: Session, rows: list[dict[str, Any]]) -> int:
-    """Insert rows whose dedupe key is new; the number inserted."""
+    """Insert rows whose dedupe key is new, in their order; the number inserted.
+
+    PostgreSQL: COPY into a temporary table, then one INSERT ... SELECT that skips the keys
+    already there. SQLite: one prepared statement run for every row.
+    """
     if not rows:
         return 0
-    bind = session.get_bind()
-    dialect = bind.dialect.name if isinstance(bind, Engine) else bind.engine.dialect.name
-    builder = pg_insert if dialect == "postgresql" else sqlite_insert
-    written = 0
-    for start in range(0, len(rows), 500):
-        statement = (
-            builder(Notification)
-            .values(rows[start : start + 500])
-            .on_conflict_do_nothing(index_elements=["dedupe_key"])
-            .returning(Notification.id)
-        )
-        written += len(session.execute(statement).all())
+    if _dialect(session) != "postgresql":
+        # SQLite counts, over every run of the statement, the rows it inserted.
+        return cast(CursorResult[Any], session.execute(_INSERT_NEW, rows)).rowcount
+    session.execute(_CREATE_STAGED)
+    raw = session.connection().connection.driver_connection
+    assert raw is not None
+    copy_statement = f"COPY {_STAGED} (ordinal, {', '.join(_COLUMNS)}) FROM STDIN"
+    with raw.cursor() as cursor, cursor.copy(copy_statement) as copy:
+        for ordinal, row in enumerate(rows):
+            copy.write_row((ordinal, *[row[column] for column in _COLUMNS]))
+    written = int(session.execute(_INSERT_STAGED).scalar_one())
+    # Dropped now, not at commit: the same transaction may schedule more reminders.
+    session.execute(text(f"DROP TABLE {_STAGED}"))
     return written
 
 
@@ -446,15 +706,31 @@ def _stop_condition(
 
 
 def _unpaid(session: Session, due: Sequence[ReminderDue]) -> dict[tuple[int, int], int]:
-    loan_ids = sorted({a.loan_id for a in due})
-    unpaid: dict[tuple[int, int], int] = {}
-    for start in range(0, len(loan_ids), 500):
-        rows = session.execute(
-            select(
-                InstallmentRow.loan_id, InstallmentRow.number, InstallmentRow.unpaid_minor
-            ).where(InstallmentRow.loan_id.in_(loan_ids[start : start + 500]))
+    """What is left to pay of each installment a reminder is about."""
+    wanted = sorted({(a.loan_id, a.installment) for a in due})
+    columns = (InstallmentRow.loan_id, InstallmentRow.number, InstallmentRow.unpaid_minor)
+    key = tuple_(InstallmentRow.loan_id, InstallmentRow.number)
+    statements: list[Select[int, int, int]] = []
+    if _dialect(session) == "postgresql":
+        # The (loan, installment) pairs as two arrays, unnested side by side into a table; as
+        # a semi-join the planner looks each one up by the primary key.
+        pairs = (
+            func.unnest(
+                bindparam(None, [loan for loan, _ in wanted], type_=ARRAY(BigInteger)),
+                bindparam(None, [number for _, number in wanted], type_=ARRAY(Integer)),
+            )
+            .table_valued("loan_id", "number")
+            .render_derived(name="wanted")
         )
-        for loan_id, number, left in rows:
+        statements.append(select(*columns).where(key.in_(select(pairs.c.loan_id, pairs.c.number))))
+    else:
+        statements.extend(
+            select(*columns).where(key.in_(wanted[start : start + timing.CHUNK]))
+            for start in range(0, len(wanted), timing.CHUNK)
+        )
+    unpaid: dict[tuple[int, int], int] = {}
+    for statement in statements:
+        for loan_id, number, left in session.execute(statement):
             unpaid[(loan_id, number)] = left
     return unpaid
 
@@ -471,12 +747,17 @@ def installment_paid(session: Session, loan_id: int | None, number: int | None) 
     return left is not None and left <= 0
 
 
-def _by_id(session: Session, model: Any, ids: Iterable[int]) -> dict[int, Any]:
-    wanted = sorted(set(ids))
-    found: dict[int, Any] = {}
-    for start in range(0, len(wanted), 500):
-        for row in session.scalars(select(model).where(model.id.in_(wanted[start : start + 500]))):
-            found[row.id] = row
+def _by_id(
+    session: Session,
+    columns: tuple[QueryableAttribute[int], *tuple[_Column, ...]],
+    record: Callable[..., _Record],
+    ids: Iterable[int],
+) -> dict[int, _Record]:
+    """``columns`` (the id first) of the rows with ``ids``, as ``record``s by id."""
+    found: dict[int, _Record] = {}
+    for condition in among(session, columns[0], ids):
+        for row in session.execute(select(*columns).where(condition)):
+            found[row[0]] = record(*row)
     return found
 
 

@@ -12,12 +12,13 @@ seeded ``random.Random``, so a run can be replayed.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, any_, bindparam, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import QueryableAttribute, Session
 
 from tenor.notify.tables import TimingArm
 
@@ -28,6 +29,9 @@ POPULATION_WEIGHT: Final = 4.0
 REWARD_HOURS: Final = 48
 
 Arm = tuple[str, int]
+
+#: Keys per statement of a read on SQLite (it takes 32,766 bound values).
+CHUNK: Final = 5_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +55,11 @@ def population_prior(pooled: Mapping[Arm, Counts]) -> dict[Arm, Counts]:
     return prior
 
 
+def has_history(own: Mapping[Arm, Counts]) -> bool:
+    """Whether a borrower's arms hold any outcome (without one, :func:`choose` draws nothing)."""
+    return any(c.successes or c.failures for c in own.values())
+
+
 def choose(
     candidates: Sequence[Arm],
     own: Mapping[Arm, Counts],
@@ -65,7 +74,7 @@ def choose(
     """
     if not candidates:
         raise ValueError("choose() needs at least one candidate arm")
-    if not any(c.successes or c.failures for c in own.values()):
+    if not has_history(own):
         return default if default in candidates else candidates[0]
     best, best_draw = candidates[0], -1.0
     for arm in candidates:
@@ -85,16 +94,39 @@ def slot_of(hour: int, slots: Sequence[int]) -> int:
 # --- storage ----------------------------------------------------------------------------------
 
 
+def among(
+    session: Session, column: QueryableAttribute[Any], keys: Iterable[Any]
+) -> Iterator[ColumnElement[bool]]:
+    """Conditions "``column`` is one of ``keys``", each for one statement: one array on
+    PostgreSQL (thousands of bound values cost more to build, send and plan than the rows
+    they fetch), lists of up to :data:`CHUNK` on SQLite. Reminders read this way too."""
+    wanted = sorted(set(keys))
+    if not wanted:
+        return
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
+        yield column == any_(bindparam(None, wanted, type_=ARRAY(column.type)))
+        return
+    for start in range(0, len(wanted), CHUNK):
+        yield column.in_(wanted[start : start + CHUNK])
+
+
 def load_arms(session: Session, borrower_ids: Iterable[int]) -> dict[int, dict[Arm, Counts]]:
     """Every listed borrower's arms."""
     ids = sorted(set(borrower_ids))
     arms: dict[int, dict[Arm, Counts]] = {borrower: {} for borrower in ids}
-    for start in range(0, len(ids), 500):
-        rows = session.scalars(
-            select(TimingArm).where(TimingArm.borrower_id.in_(ids[start : start + 500]))
+    for condition in among(session, TimingArm.borrower_id, ids):
+        rows = session.execute(
+            select(
+                TimingArm.borrower_id,
+                TimingArm.channel,
+                TimingArm.hour,
+                TimingArm.successes,
+                TimingArm.failures,
+            ).where(condition)
         )
-        for row in rows:
-            arms[row.borrower_id][(row.channel, row.hour)] = Counts(row.successes, row.failures)
+        for borrower_id, channel, hour, successes, failures in rows:
+            arms[borrower_id][(channel, hour)] = Counts(successes, failures)
     return arms
 
 
