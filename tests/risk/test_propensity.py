@@ -406,3 +406,28 @@ def test_reminders_and_queues_weigh_the_promoted_model(book: Shell, tmp_path: Pa
     for loan, _, weighed in written:
         assert loan is not None
         assert weighed == pytest.approx(float(found[loan].chance))
+
+
+def test_without_a_promoted_model_the_close_does_not_import_the_model_libraries(
+    tmp_path: Path,
+) -> None:
+    """Every close asks for the propensity champion; with none promoted, scikit-learn (seconds
+    to import in each of the close's worker processes) stays unimported."""
+    import subprocess  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+
+    script = (
+        "import sys\n"
+        "from tenor.store.database import Database\n"
+        "from tenor.store.migrate import upgrade\n"
+        "from tenor.risk.propensity import champion_model\n"
+        f"db = Database('sqlite:///{tmp_path / 'book.db'}')\n"
+        "upgrade(db)\n"
+        "with db.reading() as session:\n"
+        "    assert champion_model(session) is None\n"
+        "print(sorted(m for m in ('sklearn', 'tenor.risk.registry') if m in sys.modules))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=300
+    )
+    assert done.stdout.strip() == "[]", done.stdout + done.stderr

@@ -734,6 +734,15 @@ def _finite(value: Any) -> float | None:
 
 def champion_model(session: Session) -> tuple[RiskModel, PropensityModel] | None:
     """The promoted propensity model, or None when there is none."""
+    promoted = session.scalar(
+        select(RiskModel.id)
+        .where(RiskModel.name == MODEL_NAME, RiskModel.status == "champion")
+        .limit(1)
+    )
+    if promoted is None:
+        # Asked at every close: without a promoted model the model libraries (scikit-learn,
+        # seconds to import in each worker process) are not imported at all.
+        return None
     from tenor.risk.registry import champion_row, load_artifact
 
     try:
