@@ -23,6 +23,7 @@ from types import MappingProxyType
 from typing import Any, Final, NamedTuple, Protocol, TypeVar, cast
 from zoneinfo import ZoneInfo
 
+import psycopg
 from sqlalchemy import (
     BigInteger,
     CursorResult,
@@ -40,6 +41,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import QueryableAttribute, Session
 from sqlalchemy.sql import ColumnElement
 
@@ -661,6 +663,7 @@ _CREATE_STAGED: Final = text(
     f"CREATE TEMPORARY TABLE {_STAGED} ON COMMIT DROP AS "
     f"SELECT 0 AS ordinal, {', '.join(_COLUMNS)} FROM notifications WITH NO DATA"
 )
+_COPY_STAGED: Final = f"COPY {_STAGED} (ordinal, {', '.join(_COLUMNS)}) FROM STDIN"
 #: PostgreSQL: every staged row in one statement, in the order given, and how many were new.
 _INSERT_STAGED: Final = text(
     f"WITH written AS (INSERT INTO notifications ({', '.join(_COLUMNS)}) "
@@ -683,10 +686,15 @@ def _insert(session: Session, rows: list[dict[str, Any]]) -> int:
     session.execute(_CREATE_STAGED)
     raw = session.connection().connection.driver_connection
     assert raw is not None
-    copy_statement = f"COPY {_STAGED} (ordinal, {', '.join(_COLUMNS)}) FROM STDIN"
-    with raw.cursor() as cursor, cursor.copy(copy_statement) as copy:
-        for ordinal, row in enumerate(rows):
-            copy.write_row((ordinal, *[row[column] for column in _COLUMNS]))
+    try:
+        with raw.cursor() as cursor, cursor.copy(_COPY_STAGED) as copy:
+            for ordinal, row in enumerate(rows):
+                copy.write_row((ordinal, *[row[column] for column in _COLUMNS]))
+    except psycopg.Error as error:
+        # As SQLAlchemy raises a driver's error from an INSERT (a DataError for a long text).
+        raise DBAPIError.instance(
+            _COPY_STAGED, None, error, psycopg.Error, hide_parameters=True
+        ) from error
     written = int(session.execute(_INSERT_STAGED).scalar_one())
     # Dropped now, not at commit: the same transaction may schedule more reminders.
     session.execute(text(f"DROP TABLE {_STAGED}"))
