@@ -24,10 +24,11 @@ For D, with ``opening`` = D+1:
 Each decision is also a row of ``close_actions`` (collection_open, collection_step,
 promise_kept, promise_broken), the close's list of what the rest of Tenor acts on.
 
-A day can fall a hundred thousand loans past due at once, so steps 2 to 5 work on the whole
-set: each kind of row they need is read in one statement (or a few, by chunks of ids), the
-decisions are made case by case in Python, and what they write goes back in bulk (one insert
-of the new cases, one of the actions, one update of the cases per set of changed columns).
+A hundred thousand loans can fall past due on one day, so steps 2 to 5 work on the whole
+set: each kind of row they need is read in one statement (on SQLite, one per 2,000 ids), the
+decisions are made case by case in Python, and what they write goes back in bulk, with COPY
+on PostgreSQL: the new cases once, with what the pass did to them; the other cases' changes,
+one update per set of changed columns; the actions, messages, placements and close_actions.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm import InstrumentedAttribute, Session, load_only
 
 from tenor.batch.tables import CloseAction
 from tenor.bureau.records import assign_to_collections
@@ -160,6 +161,9 @@ class Delinquent:
         return self.facts.balance_minor
 
 
+#: What :class:`OpenCase` holds besides columns.
+_NOT_COLUMNS: Final = frozenset({"stored", "opened"})
+
 #: The columns of a case the pass may change; a case is written back with those it changed.
 CASE_CHANGES: Final = (
     "status",
@@ -234,10 +238,6 @@ class OpenCase:
         }
 
 
-#: What :class:`OpenCase` holds besides columns.
-_NOT_COLUMNS: Final = frozenset({"stored", "opened"})
-
-
 @dataclass(slots=True)
 class OpenPlacement:
     """A placement not recalled before the pass, or made by it (``id`` None until written)."""
@@ -253,7 +253,7 @@ class OpenPlacement:
 
 
 #: A loan's whole outstanding balance, in minor units.
-BALANCE: Final = (
+_BALANCE: Final = (
     LoanStateRow.outstanding_principal_minor
     + LoanStateRow.outstanding_interest_minor
     + LoanStateRow.outstanding_fees_minor
@@ -289,8 +289,8 @@ def run_collections(session: Session, day: dt.date) -> CollectionDay:
     # What the promises changed is read back below with the statements that bypass the ORM.
     session.flush()
     delinquent = _delinquent(session, opening)
-    cases = _open_cases(session)
-    placements = _open_placements(session)
+    cases = _read_open_cases(session)
+    placements = _read_open_placements(session)
     closing = [case for case in cases if case.loan_id not in delinquent]
     _close_cases(session, closing, placements, opening, result)
     staying = {case.loan_id: case for case in cases if case.loan_id in delinquent}
@@ -310,8 +310,8 @@ def run_collections(session: Session, day: dt.date) -> CollectionDay:
     _write_cases(session, [*closing, *staying.values()])
     _insert_rows(session, _ACTIONS, actions)
     _write_placements(session, placements)
-    # Case rows the ORM holds (those the promises read) are stale now: the assignment reloads
-    # them.
+    # Objects the ORM holds of what was just written (the cases the promises read, their
+    # follow-up calls) are stale: whoever reads them next reloads them.
     for held in list(session.identity_map.values()):
         if isinstance(held, (CollectionCase, CaseAction, Placement)):
             session.expire(held)
@@ -426,7 +426,7 @@ def _delinquent(session: Session, opening: dt.date) -> dict[int, Delinquent]:
         select(
             LoanStateRow.loan_id,
             LoanStateRow.days_past_due,
-            BALANCE,
+            _BALANCE,
             LoanStateRow.repaid_minor,
             LoanStateRow.arrears_minor,
             Loan.borrower_id,
@@ -515,7 +515,7 @@ def _hardship(session: Session, loan_ids: Sequence[int], day: dt.date) -> set[in
 # --- cases ------------------------------------------------------------------------------------
 
 
-def _open_cases(session: Session) -> list[OpenCase]:
+def _read_open_cases(session: Session) -> list[OpenCase]:
     """Every open case, in id order."""
     names = [f.name for f in fields(OpenCase) if f.name not in _NOT_COLUMNS]
     cases = []
@@ -530,7 +530,7 @@ def _open_cases(session: Session) -> list[OpenCase]:
     return cases
 
 
-def _open_placements(session: Session) -> list[OpenPlacement]:
+def _read_open_placements(session: Session) -> list[OpenPlacement]:
     """Every placement not recalled."""
     return [
         OpenPlacement(row.id, row.case_id, row.agency_id, row.recall_on)
@@ -552,68 +552,67 @@ def _open_new_cases(
 ) -> list[OpenCase]:
     """A case for each loan in a segment of ``strategy``, numbered in the order of ``loans``
     (the rows are written with what the pass does to them, by :func:`_write_cases`)."""
-    rows: list[dict[str, Any]] = []
-    for loan in loans:
-        segment = strategy.segment_for(loan.facts)
-        if segment is None:
-            continue
-        arm = assign_arm(strategy.name, segment, loan.loan_id).value
-        rows.append(
-            {
-                "loan_id": loan.loan_id,
-                "borrower_id": loan.borrower_id,
-                "currency": loan.currency,
-                "status": "open",
-                "opened_on": opening,
-                "closed_on": None,
-                "close_reason": None,
-                "strategy": strategy.name,
-                "strategy_version": strategy.version,
-                "segment": segment.name,
-                "arm": arm,
-                "opened_segment": segment.name,
-                "opened_arm": arm,
-                "steps_taken": 0,
-                "path_since": opening,
-                "days_past_due": loan.facts.days_past_due,
-                "balance_minor": loan.balance_minor,
-                "opened_balance_minor": loan.balance_minor,
-                "opened_days_past_due": loan.facts.days_past_due,
-                "max_days_past_due": loan.facts.days_past_due,
-                "paused": None,
-                "flags": ["first_payment_default"] if loan.facts.first_payment_default else [],
-                "collector_id": None,
-                "agency_id": None,
-                "contact_cost_minor": 0,
-                "updated_on": opening,
-            }
-        )
-    if not rows:
+    entering = [
+        (loan, segment)
+        for loan in loans
+        if (segment := strategy.segment_for(loan.facts)) is not None
+    ]
+    if not entering:
         return []
     _close_actions(
         session,
         [
             {
                 "business_date": opening - dt.timedelta(days=1),
-                "loan_id": row["loan_id"],
+                "loan_id": loan.loan_id,
                 "kind": "collection_open",
                 "installment": 0,
-                "offset_days": row["days_past_due"],
+                "offset_days": loan.facts.days_past_due,
                 "due_date": opening,
-                "amount_minor": row["balance_minor"],
+                "amount_minor": loan.balance_minor,
             }
-            for row in rows
+            for loan, _ in entering
         ],
     )
-    names = {f.name for f in fields(OpenCase) if f.name not in _NOT_COLUMNS}
-    return [
-        OpenCase(
-            id=case_id,
-            **{name: value for name, value in row.items() if name in names},
-            opened={name: value for name, value in row.items() if name not in names},
+    cases = []
+    for case_id, (loan, segment) in zip(
+        _new_ids(session, _CASES, len(entering)), entering, strict=True
+    ):
+        arm = assign_arm(strategy.name, segment, loan.loan_id).value
+        cases.append(
+            OpenCase(
+                id=case_id,
+                loan_id=loan.loan_id,
+                borrower_id=loan.borrower_id,
+                currency=loan.currency,
+                flags=["first_payment_default"] if loan.facts.first_payment_default else [],
+                status="open",
+                closed_on=None,
+                close_reason=None,
+                strategy=strategy.name,
+                strategy_version=strategy.version,
+                segment=segment.name,
+                arm=arm,
+                steps_taken=0,
+                path_since=opening,
+                days_past_due=loan.facts.days_past_due,
+                balance_minor=loan.balance_minor,
+                max_days_past_due=loan.facts.days_past_due,
+                paused=None,
+                collector_id=None,
+                agency_id=None,
+                contact_cost_minor=0,
+                updated_on=opening,
+                opened={
+                    "opened_on": opening,
+                    "opened_segment": segment.name,
+                    "opened_arm": arm,
+                    "opened_balance_minor": loan.balance_minor,
+                    "opened_days_past_due": loan.facts.days_past_due,
+                },
+            )
         )
-        for case_id, row in zip(_new_ids(session, _CASES, len(rows)), rows, strict=True)
-    ]
+    return cases
 
 
 def _close_cases(
@@ -634,7 +633,7 @@ def _close_cases(
                 LoanStateRow.loan_id,
                 LoanStateRow.status,
                 LoanStateRow.days_past_due,
-                BALANCE,
+                _BALANCE,
             ).where(among)
         ):
             states[row.loan_id] = row
@@ -844,7 +843,26 @@ def _send_messages(
     wanted = sorted({s.case.borrower_id for s in steps})
     borrowers: dict[int, Borrower] = {}
     for among in _among(session, Borrower.id, wanted):
-        borrowers.update((b.id, b) for b in session.scalars(select(Borrower).where(among)))
+        borrowers.update(
+            (b.id, b)
+            for b in session.scalars(
+                # What a message and the contact rules read of a borrower, nothing more.
+                select(Borrower)
+                .options(
+                    load_only(
+                        Borrower.name,
+                        Borrower.phones,
+                        Borrower.email,
+                        Borrower.email_invalid_since,
+                        Borrower.time_zone,
+                        Borrower.locale,
+                        Borrower.consents,
+                        Borrower.opt_outs,
+                    )
+                )
+                .where(among)
+            )
+        )
     since = dt.datetime.combine(opening, dt.time(), tzinfo=dt.UTC) - dt.timedelta(days=HISTORY_DAYS)
     history = shared_history(session, wanted, since)
     for s in steps:
