@@ -24,10 +24,11 @@ For D, with ``opening`` = D+1:
 Each decision is also a row of ``close_actions`` (collection_open, collection_step,
 promise_kept, promise_broken), the close's list of what the rest of Tenor acts on.
 
-A day can fall a hundred thousand loans past due at once, so steps 2 to 5 work on the whole
-set: each kind of row they need is read in one statement (or a few, by chunks of ids), the
-decisions are made case by case in Python, and what they write goes back in bulk (one insert
-of the new cases, one of the actions, one update of the cases per set of changed columns).
+A hundred thousand loans can fall past due on one day, so steps 2 to 5 work on the whole
+set: each kind of row they need is read in one statement (on SQLite, one per 2,000 ids), the
+decisions are made case by case in Python, and what they write goes back in bulk, with COPY
+on PostgreSQL: the new cases once, with what the pass did to them; the other cases' changes,
+one update per set of changed columns; the actions, messages, placements and close_actions.
 """
 
 from __future__ import annotations
@@ -36,10 +37,25 @@ import datetime as dt
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, fields
-from typing import Any, Final, TypeVar, cast
+from typing import Any, Final, cast
 
-from sqlalchemy import Table, and_, bindparam, func, insert, select, update
-from sqlalchemy.orm import Session
+import psycopg
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Connection,
+    Table,
+    and_,
+    any_,
+    bindparam,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.orm import InstrumentedAttribute, Session, load_only
 
 from tenor.batch.tables import CloseAction
 from tenor.bureau.records import assign_to_collections
@@ -89,15 +105,15 @@ STOPPED: Final = frozenset({"deceased", "bankruptcy", "dispute_upheld"})
 #: How long a hardship outcome pauses a case when no relief is opened for it.
 HARDSHIP_PAUSE_DAYS: Final = 14
 
-#: How many ids one ``IN (...)`` list holds: well under PostgreSQL's 65,535 parameters.
+#: How many values one ``IN (...)`` list holds (SQLite takes at most 32,766 parameters).
 CHUNK: Final = 2000
-
-T = TypeVar("T")
 
 _CASES = cast(Table, CollectionCase.__table__)
 _ACTIONS = cast(Table, CaseAction.__table__)
 _PLACEMENTS = cast(Table, Placement.__table__)
 _LEGAL = cast(Table, LegalCase.__table__)
+_NOTIFICATIONS = cast(Table, Notification.__table__)
+_CLOSE_ACTIONS = cast(Table, CloseAction.__table__)
 
 
 @dataclass(slots=True)
@@ -144,6 +160,9 @@ class Delinquent:
         """What the loan still owes."""
         return self.facts.balance_minor
 
+
+#: What :class:`OpenCase` holds besides columns.
+_NOT_COLUMNS: Final = frozenset({"stored", "opened"})
 
 #: The columns of a case the pass may change; a case is written back with those it changed.
 CASE_CHANGES: Final = (
@@ -195,10 +214,20 @@ class OpenCase:
     updated_on: dt.date
     #: The changeable columns as stored, to write back only what changed.
     stored: tuple[Any, ...] = ()
+    #: A case the pass opens: its other columns, written with the case at the end of the pass.
+    opened: dict[str, Any] | None = None
 
     def keep(self) -> None:
         """Take the case's present values as the stored ones."""
         self.stored = tuple(getattr(self, name) for name in CASE_CHANGES)
+
+    def row(self) -> dict[str, Any]:
+        """A new case's row."""
+        assert self.opened is not None
+        return {
+            **{f.name: getattr(self, f.name) for f in fields(self) if f.name not in _NOT_COLUMNS},
+            **self.opened,
+        }
 
     def changes(self) -> dict[str, Any]:
         """The changeable columns whose value differs from the stored one."""
@@ -224,7 +253,7 @@ class OpenPlacement:
 
 
 #: A loan's whole outstanding balance, in minor units.
-BALANCE: Final = (
+_BALANCE: Final = (
     LoanStateRow.outstanding_principal_minor
     + LoanStateRow.outstanding_interest_minor
     + LoanStateRow.outstanding_fees_minor
@@ -232,9 +261,22 @@ BALANCE: Final = (
 ).label("balance_minor")
 
 
-def _chunks(values: Sequence[T]) -> Iterator[Sequence[T]]:
+def _among(
+    session: Session,
+    column: ColumnElement[Any] | InstrumentedAttribute[Any],
+    values: Sequence[Any],
+) -> Iterator[ColumnElement[bool]]:
+    """``column IN values``, as few conditions as it takes: on PostgreSQL one
+    ``column = ANY(array)`` (a single parameter, whatever the number of values), elsewhere
+    one ``IN`` list per :data:`CHUNK` values."""
+    if not values:
+        return
+    expression = column.expression
+    if session.get_bind().dialect.name == "postgresql":
+        yield expression == any_(literal(list(values), ARRAY(expression.type)))
+        return
     for start in range(0, len(values), CHUNK):
-        yield values[start : start + CHUNK]
+        yield expression.in_(values[start : start + CHUNK])
 
 
 def run_collections(session: Session, day: dt.date) -> CollectionDay:
@@ -247,8 +289,8 @@ def run_collections(session: Session, day: dt.date) -> CollectionDay:
     # What the promises changed is read back below with the statements that bypass the ORM.
     session.flush()
     delinquent = _delinquent(session, opening)
-    cases = _open_cases(session)
-    placements = _open_placements(session)
+    cases = _read_open_cases(session)
+    placements = _read_open_placements(session)
     closing = [case for case in cases if case.loan_id not in delinquent]
     _close_cases(session, closing, placements, opening, result)
     staying = {case.loan_id: case for case in cases if case.loan_id in delinquent}
@@ -260,12 +302,16 @@ def run_collections(session: Session, day: dt.date) -> CollectionDay:
     ):
         staying[case.loan_id] = case
         result.opened += 1
-    _advance(session, document, strategy, staying, delinquent, placements, opening, result)
+    actions = _advance(
+        session, document, strategy, staying, delinquent, placements, opening, result
+    )
     _recall(staying, placements, opening, result)
-    _write_placements(session, placements)
+    # The cases first: actions and placements refer to them.
     _write_cases(session, [*closing, *staying.values()])
-    # Case rows the ORM holds (those the promises read) are stale now: the assignment reloads
-    # them.
+    _insert_rows(session, _ACTIONS, actions)
+    _write_placements(session, placements)
+    # Objects the ORM holds of what was just written (the cases the promises read, their
+    # follow-up calls) are stale: whoever reads them next reloads them.
     for held in list(session.identity_map.values()):
         if isinstance(held, (CollectionCase, CaseAction, Placement)):
             session.expire(held)
@@ -380,7 +426,7 @@ def _delinquent(session: Session, opening: dt.date) -> dict[int, Delinquent]:
         select(
             LoanStateRow.loan_id,
             LoanStateRow.days_past_due,
-            BALANCE,
+            _BALANCE,
             LoanStateRow.repaid_minor,
             LoanStateRow.arrears_minor,
             Loan.borrower_id,
@@ -398,11 +444,11 @@ def _delinquent(session: Session, opening: dt.date) -> dict[int, Delinquent]:
     ids = [row.loan_id for row in rows]
     oldest: dict[int, dt.date] = {}
     paid_ever: set[int] = set()
-    for chunk in _chunks(ids):
+    for among in _among(session, InstallmentRow.loan_id, ids):
         for loan_id, due in session.execute(
             select(InstallmentRow.loan_id, func.min(InstallmentRow.due_date))
             .where(
-                InstallmentRow.loan_id.in_(chunk),
+                among,
                 InstallmentRow.unpaid_minor > 0,
                 InstallmentRow.due_date < opening,
             )
@@ -412,7 +458,7 @@ def _delinquent(session: Session, opening: dt.date) -> dict[int, Delinquent]:
         paid_ever.update(
             session.scalars(
                 select(InstallmentRow.loan_id)
-                .where(InstallmentRow.loan_id.in_(chunk), InstallmentRow.settled_on.is_not(None))
+                .where(among, InstallmentRow.settled_on.is_not(None))
                 .distinct()
             )
         )
@@ -446,11 +492,11 @@ def _delinquent(session: Session, opening: dt.date) -> dict[int, Delinquent]:
 def _scores(session: Session, borrower_ids: set[int], day: dt.date) -> dict[int, int]:
     ids = sorted(borrower_ids)
     latest: dict[int, tuple[dt.date, int, int]] = {}
-    for chunk in _chunks(ids):
+    for among in _among(session, CreditScore.borrower_id, ids):
         for row in session.execute(
             select(
                 CreditScore.borrower_id, CreditScore.as_of, CreditScore.id, CreditScore.score
-            ).where(CreditScore.borrower_id.in_(chunk), CreditScore.as_of <= day)
+            ).where(among, CreditScore.as_of <= day)
         ):
             key = (row.as_of, row.id, row.score)
             if row.borrower_id not in latest or key > latest[row.borrower_id]:
@@ -461,21 +507,17 @@ def _scores(session: Session, borrower_ids: set[int], day: dt.date) -> dict[int,
 def _hardship(session: Session, loan_ids: Sequence[int], day: dt.date) -> set[int]:
     """Loans an open relief offer or plan in force pauses (only loans with an offer are read)."""
     with_offers: set[int] = set()
-    for chunk in _chunks(loan_ids):
-        with_offers.update(
-            session.scalars(
-                select(ReliefOffer.loan_id).where(ReliefOffer.loan_id.in_(chunk)).distinct()
-            )
-        )
+    for among in _among(session, ReliefOffer.loan_id, loan_ids):
+        with_offers.update(session.scalars(select(ReliefOffer.loan_id).where(among).distinct()))
     return {loan_id for loan_id in with_offers if open_relief(session, loan_id, day) is not None}
 
 
 # --- cases ------------------------------------------------------------------------------------
 
 
-def _open_cases(session: Session) -> list[OpenCase]:
+def _read_open_cases(session: Session) -> list[OpenCase]:
     """Every open case, in id order."""
-    names = [f.name for f in fields(OpenCase) if f.name != "stored"]
+    names = [f.name for f in fields(OpenCase) if f.name not in _NOT_COLUMNS]
     cases = []
     for row in session.execute(
         select(*(_CASES.c[name] for name in names))
@@ -488,7 +530,7 @@ def _open_cases(session: Session) -> list[OpenCase]:
     return cases
 
 
-def _open_placements(session: Session) -> list[OpenPlacement]:
+def _read_open_placements(session: Session) -> list[OpenPlacement]:
     """Every placement not recalled."""
     return [
         OpenPlacement(row.id, row.case_id, row.agency_id, row.recall_on)
@@ -508,81 +550,69 @@ def _open_placements(session: Session) -> list[OpenPlacement]:
 def _open_new_cases(
     session: Session, strategy: Strategy, loans: Sequence[Delinquent], opening: dt.date
 ) -> list[OpenCase]:
-    """A case for each loan in a segment of ``strategy``, numbered in the order of ``loans``."""
-    rows: list[dict[str, Any]] = []
-    for loan in loans:
-        segment = strategy.segment_for(loan.facts)
-        if segment is None:
-            continue
-        arm = assign_arm(strategy.name, segment, loan.loan_id).value
-        rows.append(
-            {
-                "loan_id": loan.loan_id,
-                "borrower_id": loan.borrower_id,
-                "currency": loan.currency,
-                "status": "open",
-                "opened_on": opening,
-                "closed_on": None,
-                "close_reason": None,
-                "strategy": strategy.name,
-                "strategy_version": strategy.version,
-                "segment": segment.name,
-                "arm": arm,
-                "opened_segment": segment.name,
-                "opened_arm": arm,
-                "steps_taken": 0,
-                "path_since": opening,
-                "days_past_due": loan.facts.days_past_due,
-                "balance_minor": loan.balance_minor,
-                "opened_balance_minor": loan.balance_minor,
-                "opened_days_past_due": loan.facts.days_past_due,
-                "max_days_past_due": loan.facts.days_past_due,
-                "paused": None,
-                "flags": ["first_payment_default"] if loan.facts.first_payment_default else [],
-                "collector_id": None,
-                "agency_id": None,
-                "contact_cost_minor": 0,
-                "updated_on": opening,
-            }
-        )
-    if not rows:
+    """A case for each loan in a segment of ``strategy``, numbered in the order of ``loans``
+    (the rows are written with what the pass does to them, by :func:`_write_cases`)."""
+    entering = [
+        (loan, segment)
+        for loan in loans
+        if (segment := strategy.segment_for(loan.facts)) is not None
+    ]
+    if not entering:
         return []
-    # One statement executed for every row (a pipeline on PostgreSQL): the cases are numbered
-    # in the order of the rows, and found again by their loan and opening date.
-    session.execute(insert(_CASES), rows)
-    ids: dict[int, int] = {}
-    for chunk in _chunks([row["loan_id"] for row in rows]):
-        ids.update(
-            dict(
-                session.execute(
-                    select(_CASES.c.loan_id, _CASES.c.id).where(
-                        _CASES.c.opened_on == opening, _CASES.c.loan_id.in_(chunk)
-                    )
-                ).all()
-            )
-        )
     _close_actions(
         session,
         [
             {
                 "business_date": opening - dt.timedelta(days=1),
-                "loan_id": row["loan_id"],
+                "loan_id": loan.loan_id,
                 "kind": "collection_open",
                 "installment": 0,
-                "offset_days": row["days_past_due"],
+                "offset_days": loan.facts.days_past_due,
                 "due_date": opening,
-                "amount_minor": row["balance_minor"],
+                "amount_minor": loan.balance_minor,
             }
-            for row in rows
+            for loan, _ in entering
         ],
     )
-    names = [f.name for f in fields(OpenCase) if f.name not in ("id", "stored")]
-    opened = []
-    for row in rows:
-        case = OpenCase(id=ids[row["loan_id"]], **{name: row[name] for name in names})
-        case.keep()
-        opened.append(case)
-    return opened
+    cases = []
+    for case_id, (loan, segment) in zip(
+        _new_ids(session, _CASES, len(entering)), entering, strict=True
+    ):
+        arm = assign_arm(strategy.name, segment, loan.loan_id).value
+        cases.append(
+            OpenCase(
+                id=case_id,
+                loan_id=loan.loan_id,
+                borrower_id=loan.borrower_id,
+                currency=loan.currency,
+                flags=["first_payment_default"] if loan.facts.first_payment_default else [],
+                status="open",
+                closed_on=None,
+                close_reason=None,
+                strategy=strategy.name,
+                strategy_version=strategy.version,
+                segment=segment.name,
+                arm=arm,
+                steps_taken=0,
+                path_since=opening,
+                days_past_due=loan.facts.days_past_due,
+                balance_minor=loan.balance_minor,
+                max_days_past_due=loan.facts.days_past_due,
+                paused=None,
+                collector_id=None,
+                agency_id=None,
+                contact_cost_minor=0,
+                updated_on=opening,
+                opened={
+                    "opened_on": opening,
+                    "opened_segment": segment.name,
+                    "opened_arm": arm,
+                    "opened_balance_minor": loan.balance_minor,
+                    "opened_days_past_due": loan.facts.days_past_due,
+                },
+            )
+        )
+    return cases
 
 
 def _close_cases(
@@ -597,14 +627,14 @@ def _close_cases(
     if not closing:
         return
     states = {}
-    for chunk in _chunks(sorted({case.loan_id for case in closing})):
+    for among in _among(session, LoanStateRow.loan_id, sorted({case.loan_id for case in closing})):
         for row in session.execute(
             select(
                 LoanStateRow.loan_id,
                 LoanStateRow.status,
                 LoanStateRow.days_past_due,
-                BALANCE,
-            ).where(LoanStateRow.loan_id.in_(chunk))
+                _BALANCE,
+            ).where(among)
         ):
             states[row.loan_id] = row
     placed: dict[int, list[OpenPlacement]] = defaultdict(list)
@@ -634,11 +664,9 @@ def _close_cases(
         if reason != "written_off":
             back_to_current.append(case.loan_id)
         result.closed[reason] += 1
-    for chunk in _chunks([case.id for case in closing]):
+    for among in _among(session, _ACTIONS.c.case_id, [case.id for case in closing]):
         session.execute(
-            update(_ACTIONS)
-            .where(_ACTIONS.c.case_id.in_(chunk), _ACTIONS.c.state == "task")
-            .values(state="cancelled")
+            update(_ACTIONS).where(among, _ACTIONS.c.state == "task").values(state="cancelled")
         )
     # Back to current: the bureau no longer reports the accounts as in collections.
     _report_collections(session, back_to_current, None)
@@ -712,7 +740,9 @@ def _advance(
     placements: list[OpenPlacement],
     opening: dt.date,
     result: CollectionDay,
-) -> None:
+) -> list[dict[str, Any]]:
+    """Refresh each case and take its step (or pause it); the steps' action rows, in the
+    order taken."""
     ids = {case.id for case in cases.values()}
     pending = ids & set(
         session.scalars(
@@ -723,8 +753,8 @@ def _advance(
         session.scalars(select(Dispute.case_id).where(Dispute.resolved_on.is_(None)))
     )
     steps: list[_Step] = []
-    for loan_id, case in sorted(cases.items()):
-        loan = delinquent[loan_id]
+    for loan_id in sorted(cases):
+        case, loan = cases[loan_id], delinquent[loan_id]
         case.days_past_due = loan.facts.days_past_due
         case.max_days_past_due = max(case.max_days_past_due, loan.facts.days_past_due)
         case.balance_minor = loan.balance_minor
@@ -785,9 +815,6 @@ def _advance(
         result.steps[f"{action['kind']}:{action['state']}"] += 1
         if taken_step.kind is ActionKind.AGENCY and action["state"] == "done":
             result.placed += 1
-    if steps:
-        # Executed row by row (a pipeline on PostgreSQL): numbered in the order of the steps.
-        session.execute(insert(_ACTIONS), [taken_step.action for taken_step in steps])
     _close_actions(
         session,
         [
@@ -803,6 +830,7 @@ def _advance(
             for taken_step in steps
         ],
     )
+    return [taken_step.action for taken_step in steps]
 
 
 def _send_messages(
@@ -814,9 +842,26 @@ def _send_messages(
         return
     wanted = sorted({s.case.borrower_id for s in steps})
     borrowers: dict[int, Borrower] = {}
-    for chunk in _chunks(wanted):
+    for among in _among(session, Borrower.id, wanted):
         borrowers.update(
-            (b.id, b) for b in session.scalars(select(Borrower).where(Borrower.id.in_(chunk)))
+            (b.id, b)
+            for b in session.scalars(
+                # What a message and the contact rules read of a borrower, nothing more.
+                select(Borrower)
+                .options(
+                    load_only(
+                        Borrower.name,
+                        Borrower.phones,
+                        Borrower.email,
+                        Borrower.email_invalid_since,
+                        Borrower.time_zone,
+                        Borrower.locale,
+                        Borrower.consents,
+                        Borrower.opt_outs,
+                    )
+                )
+                .where(among)
+            )
         )
     since = dt.datetime.combine(opening, dt.time(), tzinfo=dt.UTC) - dt.timedelta(days=HISTORY_DAYS)
     history = shared_history(session, wanted, since)
@@ -863,26 +908,21 @@ def _make_tasks(session: Session, steps: Sequence[_Step], opening: dt.date) -> N
         return
     wanted = {(s.case.id, s.kind.value) for s in steps}
     superseded = []
-    for chunk in _chunks(sorted({s.case.id for s in steps})):
+    for among in _among(session, _ACTIONS.c.case_id, sorted({s.case.id for s in steps})):
         for row in session.execute(
             select(_ACTIONS.c.id, _ACTIONS.c.case_id, _ACTIONS.c.kind, _ACTIONS.c.detail)
-            .where(_ACTIONS.c.case_id.in_(chunk), _ACTIONS.c.state == "task")
+            .where(among, _ACTIONS.c.state == "task")
             .order_by(_ACTIONS.c.id)
         ):
             if (row.case_id, row.kind) in wanted:
                 superseded.append(
                     {
-                        "b_id": row.id,
-                        "b_detail": {**row.detail, "superseded_on": opening.isoformat()},
+                        "id": row.id,
+                        "state": "cancelled",
+                        "detail": {**row.detail, "superseded_on": opening.isoformat()},
                     }
                 )
-    if superseded:
-        session.execute(
-            update(_ACTIONS)
-            .where(_ACTIONS.c.id == bindparam("b_id"))
-            .values(state="cancelled", detail=bindparam("b_detail")),
-            superseded,
-        )
+    _update_rows(session, _ACTIONS, superseded)
     for s in steps:
         s.action["state"] = "task"
         s.action["collector_id"] = s.case.collector_id
@@ -950,10 +990,10 @@ def _refer_to_legal(session: Session, steps: Sequence[_Step], day: dt.date) -> N
     if not steps:
         return
     existing: dict[int, int] = {}
-    for chunk in _chunks(sorted({s.case.loan_id for s in steps})):
+    for among in _among(session, _LEGAL.c.loan_id, sorted({s.case.loan_id for s in steps})):
         for legal_id, loan_id in session.execute(
             select(_LEGAL.c.id, _LEGAL.c.loan_id)
-            .where(_LEGAL.c.loan_id.in_(chunk), _LEGAL.c.stage != LegalStage.CLOSED.value)
+            .where(among, _LEGAL.c.stage != LegalStage.CLOSED.value)
             .order_by(_LEGAL.c.id)
         ):
             existing.setdefault(loan_id, legal_id)
@@ -1027,12 +1067,10 @@ def _report_collections(session: Session, loan_ids: Sequence[int], day: dt.date 
     collections keeps its date), or out of collections when ``day`` is None; an account is
     created with its defaults on first use, as :func:`tenor.bureau.records.account` does."""
     accounts: dict[int, BureauAccount] = {}
-    for chunk in _chunks(sorted(set(loan_ids))):
+    for among in _among(session, BureauAccount.loan_id, sorted(set(loan_ids))):
         accounts.update(
             (account.loan_id, account)
-            for account in session.scalars(
-                select(BureauAccount).where(BureauAccount.loan_id.in_(chunk))
-            )
+            for account in session.scalars(select(BureauAccount).where(among))
         )
     for loan_id in loan_ids:
         account = accounts.get(loan_id)
@@ -1047,53 +1085,146 @@ def _report_collections(session: Session, loan_ids: Sequence[int], day: dt.date 
 
 
 def _write_cases(session: Session, cases: Sequence[OpenCase]) -> None:
-    """Write back what the pass changed: one statement per set of changed columns."""
+    """Write the cases the pass opened, in id order, and what it changed of the others: one
+    update per set of changed columns."""
+    _insert_rows(
+        session,
+        _CASES,
+        [case.row() for case in sorted(cases, key=lambda c: c.id) if case.opened is not None],
+    )
     by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
     for case in cases:
+        if case.opened is not None:
+            continue
         changes = case.changes()
         if changes:
-            by_columns[tuple(changes)].append(
-                {"b_id": case.id, **{f"b_{name}": value for name, value in changes.items()}}
-            )
-    for columns, rows in by_columns.items():
-        session.execute(
-            update(_CASES)
-            .where(_CASES.c.id == bindparam("b_id"))
-            .values({name: bindparam(f"b_{name}") for name in columns}),
-            rows,
-        )
+            by_columns[tuple(changes)].append({"id": case.id, **changes})
+    for rows in by_columns.values():
+        _update_rows(session, _CASES, rows)
 
 
 def _write_placements(session: Session, placements: Sequence[OpenPlacement]) -> None:
     """Recall the placements the pass recalled, then add those it made (in the order made)."""
-    recalled = [
-        {"b_id": p.id, "b_recalled_on": p.recalled_on, "b_recall_reason": p.recall_reason}
-        for p in placements
-        if p.id is not None and p.recalled_on is not None
-    ]
-    if recalled:
-        session.execute(
-            update(_PLACEMENTS)
-            .where(_PLACEMENTS.c.id == bindparam("b_id"))
-            .values(
-                recalled_on=bindparam("b_recalled_on"), recall_reason=bindparam("b_recall_reason")
-            ),
-            recalled,
+    _update_rows(
+        session,
+        _PLACEMENTS,
+        [
+            {"id": p.id, "recalled_on": p.recalled_on, "recall_reason": p.recall_reason}
+            for p in placements
+            if p.id is not None and p.recalled_on is not None
+        ],
+    )
+    _insert_rows(
+        session,
+        _PLACEMENTS,
+        [
+            {
+                "case_id": p.case_id,
+                "agency_id": p.agency_id,
+                "recall_on": p.recall_on,
+                "recalled_on": p.recalled_on,
+                "recall_reason": p.recall_reason,
+                **p.values,
+            }
+            for p in placements
+            if p.id is None
+        ],
+    )
+
+
+def _new_ids(session: Session, table: Table, count: int) -> list[int]:
+    """``count`` ids for new rows of ``table``, in increasing order: those inserting the rows
+    one after another would give them (PostgreSQL: the next values of the id's sequence;
+    SQLite: the ids after the largest)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return sorted(
+            session.scalars(
+                text(
+                    "SELECT nextval(pg_get_serial_sequence(:table, 'id')) "
+                    "FROM generate_series(1, :count)"
+                ),
+                {"table": table.name, "count": count},
+            )
         )
-    made = [
-        {
-            "case_id": p.case_id,
-            "agency_id": p.agency_id,
-            "recall_on": p.recall_on,
-            "recalled_on": p.recalled_on,
-            "recall_reason": p.recall_reason,
-            **p.values,
-        }
-        for p in placements
-        if p.id is None
-    ]
-    if made:
-        session.execute(insert(_PLACEMENTS), made)
+    last = session.scalar(select(func.max(table.c.id))) or 0
+    return list(range(last + 1, last + 1 + count))
+
+
+def _insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert ``rows`` (each with the same columns: every column whose default is not NULL) in
+    their order, so that ids follow it: COPY on PostgreSQL, one executemany elsewhere."""
+    if not rows:
+        return
+    # What the rows refer to is written first.
+    session.flush()
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        connection.execute(insert(table), list(rows))
+        return
+    _copy(connection, table, table.name, list(rows[0]), rows)
+
+
+def _update_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Set the columns of ``rows`` (each: ``id`` and the same columns) on the rows of ``table``
+    with those ids: on PostgreSQL one UPDATE from a temporary table filled by COPY, elsewhere
+    one executemany."""
+    if not rows:
+        return
+    columns = [name for name in rows[0] if name != "id"]
+    session.flush()
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        connection.execute(
+            update(table)
+            .where(table.c.id == bindparam("b_id"))
+            .values({name: bindparam(f"b_{name}") for name in columns}),
+            [{f"b_{name}": value for name, value in row.items()} for row in rows],
+        )
+        return
+    changes = f"{table.name}_changes"
+    listed = ", ".join(columns)
+    connection.execute(
+        text(
+            f"CREATE TEMPORARY TABLE {changes} ON COMMIT DROP AS "
+            f"SELECT id, {listed} FROM {table.name} WITH NO DATA"
+        )
+    )
+    _copy(connection, table, changes, ["id", *columns], rows)
+    assignments = ", ".join(f"{name} = changes.{name}" for name in columns)
+    connection.execute(
+        text(
+            f"UPDATE {table.name} SET {assignments} FROM {changes} AS changes "
+            f"WHERE {table.name}.id = changes.id"
+        )
+    )
+    connection.execute(text(f"DROP TABLE {changes}"))
+
+
+def _copy(
+    connection: Connection,
+    table: Table,
+    target: str,
+    columns: Sequence[str],
+    rows: Sequence[dict[str, Any]],
+) -> None:
+    """COPY ``rows`` into ``target`` (``table`` or a table like it) in the connection's
+    transaction, each value bound as SQLAlchemy binds it for ``table``'s column (JSON as
+    psycopg's Json)."""
+    dialect = connection.dialect
+    binds = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns]
+    raw = connection.connection.driver_connection
+    assert isinstance(raw, psycopg.Connection)
+    with (
+        raw.cursor() as cursor,
+        cursor.copy(f"COPY {target} ({', '.join(columns)}) FROM STDIN") as copy,
+    ):
+        for row in rows:
+            copy.write_row(
+                [
+                    row[name] if bind is None else bind(row[name])
+                    for name, bind in zip(columns, binds, strict=True)
+                ]
+            )
 
 
 def _insert_messages(session: Session, rows: list[dict[str, Any]]) -> dict[str, int]:
@@ -1101,24 +1232,16 @@ def _insert_messages(session: Session, rows: list[dict[str, Any]]) -> dict[str, 
         return {}
     keys = [row["dedupe_key"] for row in rows]
     existing: set[str] = set()
-    for chunk in _chunks(keys):
-        existing.update(
-            session.scalars(
-                select(Notification.dedupe_key).where(Notification.dedupe_key.in_(chunk))
-            )
-        )
-    fresh = [row for row in rows if row["dedupe_key"] not in existing]
-    if fresh:
-        session.execute(insert(Notification), fresh)
+    for among in _among(session, Notification.dedupe_key, keys):
+        existing.update(session.scalars(select(Notification.dedupe_key).where(among)))
+    _insert_rows(
+        session, _NOTIFICATIONS, [row for row in rows if row["dedupe_key"] not in existing]
+    )
     ids: dict[str, int] = {}
-    for chunk in _chunks(keys):
+    for among in _among(session, Notification.dedupe_key, keys):
         ids.update(
             dict(
-                session.execute(
-                    select(Notification.dedupe_key, Notification.id).where(
-                        Notification.dedupe_key.in_(chunk)
-                    )
-                ).all()
+                session.execute(select(Notification.dedupe_key, Notification.id).where(among)).all()
             )
         )
     return ids
@@ -1129,7 +1252,7 @@ def _close_actions(session: Session, rows: list[dict[str, Any]]) -> None:
         return
     seen: set[tuple[Any, ...]] = set()
     dates = {r["business_date"] for r in rows}
-    for chunk in _chunks(sorted({r["loan_id"] for r in rows})):
+    for among in _among(session, CloseAction.loan_id, sorted({r["loan_id"] for r in rows})):
         seen.update(
             tuple(row)
             for row in session.execute(
@@ -1138,13 +1261,15 @@ def _close_actions(session: Session, rows: list[dict[str, Any]]) -> None:
                     CloseAction.loan_id,
                     CloseAction.kind,
                     CloseAction.installment,
-                ).where(and_(CloseAction.business_date.in_(dates), CloseAction.loan_id.in_(chunk)))
+                ).where(and_(CloseAction.business_date.in_(dates), among))
             )
         )
-    fresh = [
-        row
-        for row in rows
-        if (row["business_date"], row["loan_id"], row["kind"], row["installment"]) not in seen
-    ]
-    if fresh:
-        session.execute(insert(CloseAction), fresh)
+    _insert_rows(
+        session,
+        _CLOSE_ACTIONS,
+        [
+            row
+            for row in rows
+            if (row["business_date"], row["loan_id"], row["kind"], row["installment"]) not in seen
+        ],
+    )
