@@ -377,6 +377,10 @@ def test_agencies_are_refused_commission_bands_the_close_could_not_use(api: Api)
     for body in (twice, fine):
         response = _post(api, "/v1/collections/agencies", body)
         assert (response.status_code, response.json()["code"]) == (422, "invalid_argument")
+    # PostgreSQL refuses NUL in text: a name holding one is bad input, not a server error.
+    nul = {"name": "A\x00B", "commission": [{"min_dpd": 1, "rate": "0.1"}]}
+    response = _post(api, "/v1/collections/agencies", nul)
+    assert (response.status_code, response.json()["code"]) == (422, "invalid_text")
     assert _get(api, "/v1/collections/agencies")["items"] == []
 
 

@@ -140,7 +140,7 @@ ApiInstant = Annotated[
 
 OutcomeChannel = Literal["call", "visit", "sms", "email", "push"]
 CaseStatus = Literal["open", "closed"]
-AgencyName = Annotated[str, Field(min_length=1, max_length=120)]
+AgencyName = Annotated[Name, Field(max_length=120)]
 
 
 # --- documents ------------------------------------------------------------------------------
