@@ -43,7 +43,7 @@ from tenor.collect.daily import run_collections
 from tenor.core.delinquency import DelinquencyPolicy
 from tenor.core.errors import DomainError
 from tenor.risk import close as risk_close
-from tenor.store.database import Database
+from tenor.store.database import Database, is_postgres
 from tenor.store.journal import business_date, product_config, set_business_date
 from tenor.store.models import JournalEntry, LoanStateRow, Product, utc_now
 
@@ -51,6 +51,9 @@ from tenor.store.models import JournalEntry, LoanStateRow, Product, utc_now
 DEFAULT_PARTITION_SIZE: Final = 5000
 #: Loan ids per partition, at most: one partition's transaction stays short.
 MAX_PARTITION_SIZE: Final = 50_000
+#: At most on SQLite, whose default build takes at most 32,766 bound values a statement: a
+#: partition's touched loans are bound one by one there.
+SQLITE_MAX_PARTITION_SIZE: Final = 20_000
 #: Partitions per worker when the size is chosen from the book: the pool stays busy to the end.
 _PARTITIONS_PER_WORKER: Final = 8
 ENGINES: Final = ("local", "dask")
@@ -163,15 +166,15 @@ def load_policies(db: Database) -> pl.DataFrame:
     return policy_frame(policies)
 
 
-def partition_size_for(highest_loan_id: int, workers: int) -> int:
+def partition_size_for(highest_loan_id: int, workers: int, most: int = MAX_PARTITION_SIZE) -> int:
     """Loan ids per partition for a book whose loan ids reach ``highest_loan_id``.
 
     Each partition costs a few fixed statements and a transaction whatever it holds, so a
     large book is cut in larger partitions: about eight per worker, between
-    :data:`DEFAULT_PARTITION_SIZE` and :data:`MAX_PARTITION_SIZE` loan ids.
+    :data:`DEFAULT_PARTITION_SIZE` and ``most`` loan ids.
     """
     wanted = math.ceil(highest_loan_id / (_PARTITIONS_PER_WORKER * max(1, workers)))
-    return min(MAX_PARTITION_SIZE, max(DEFAULT_PARTITION_SIZE, wanted))
+    return min(most, max(DEFAULT_PARTITION_SIZE, wanted))
 
 
 def start_day(db: Database, day: dt.date, partition_size: int | None, workers: int = 1) -> CloseRun:
@@ -192,7 +195,8 @@ def start_day(db: Database, day: dt.date, partition_size: int | None, workers: i
             mark = session.scalar(select(func.max(JournalEntry.id))) or 0
             highest = session.scalar(select(func.max(LoanStateRow.loan_id))) or 0
             if partition_size is None:
-                partition_size = partition_size_for(highest, workers)
+                most = MAX_PARTITION_SIZE if is_postgres(db.engine) else SQLITE_MAX_PARTITION_SIZE
+                partition_size = partition_size_for(highest, workers, most)
             row = CloseDay(
                 business_date=day,
                 journal_from=previous.journal_to if previous else 0,
