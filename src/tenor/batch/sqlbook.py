@@ -21,7 +21,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
-import io
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -29,13 +28,10 @@ from typing import Any, Final, cast
 
 import polars as pl
 from sqlalchemy import (
-    BigInteger,
     Connection,
     Date,
     Integer,
-    Select,
     Table,
-    any_,
     bindparam,
     delete,
     func,
@@ -47,7 +43,6 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy import cast as sql_cast
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -72,6 +67,7 @@ from tenor.core.account import LoanEvent as CoreEvent
 from tenor.core.money import Money
 from tenor.core.restructure import under_watch
 from tenor.notify.reminders import ReminderDue, schedule_reminders
+from tenor.store.bulk import among_ids, copy_frame, insert_frame, read_frame
 from tenor.store.codec import EVENT_KINDS, event_payload
 from tenor.store.journal import (
     load_events,
@@ -156,52 +152,8 @@ class LoadedPartition:
     last_installments: pl.DataFrame
 
 
-def _among(connection: Connection, column: ColumnElement[Any]) -> ColumnElement[bool]:
-    """``column`` is one of the loan ids bound as ``ids``.
-
-    On PostgreSQL one array parameter (``= ANY``): an IN list of thousands of placeholders
-    costs more to build and parse than the query costs to run.
-    """
-    if _is_postgres(connection):
-        return column == any_(bindparam("ids", type_=ARRAY(BigInteger)))
-    return column.in_(bindparam("ids", expanding=True))
-
-
 def _frame(rows: Iterable[Sequence[Any]], schema: dict[str, Any]) -> pl.DataFrame:
     return pl.DataFrame([tuple(row) for row in rows], schema=schema, orient="row")
-
-
-def _read(
-    connection: Connection,
-    statement: Select[Any],
-    schema: dict[str, Any],
-    parameters: dict[str, Any] | None = None,
-) -> pl.DataFrame:
-    """The rows of ``statement`` as a frame of ``schema`` (its columns in order).
-
-    On PostgreSQL the rows come as CSV through ``COPY (SELECT ...) TO STDOUT`` on the
-    connection's own transaction and are parsed by Polars: no Python object per value, which
-    is most of the cost of a fetch of a million rows. Elsewhere they are fetched.
-    """
-    if not _is_postgres(connection):
-        return _frame(connection.execute(statement, parameters or {}), schema)
-    compiled = statement.compile(
-        dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
-    )
-    values = {**compiled.params, **(parameters or {})}
-    raw = connection.connection.driver_connection
-    assert raw is not None
-    buffer = io.BytesIO()
-    with (
-        raw.cursor() as cursor,
-        cursor.copy(f"COPY ({compiled.string}) TO STDOUT (FORMAT csv)", values) as copy,
-    ):
-        while chunk := copy.read():
-            buffer.write(chunk)
-    if not buffer.tell():
-        return _frame([], schema)
-    # Dates come as ISO text, which Polars parses; booleans would come as t/f: none is read.
-    return pl.read_csv(buffer.getvalue(), has_header=False, new_columns=list(schema), schema=schema)
 
 
 def touched_loans(
@@ -255,7 +207,7 @@ def watch_periods(session: Session, touched: Sequence[int], opening: dt.date) ->
     """
     restructured = session.scalars(
         select(_JOURNAL.c.loan_id)
-        .where(_among(session.connection(), _JOURNAL.c.loan_id))
+        .where(among_ids(session.connection(), _JOURNAL.c.loan_id))
         .where(_JOURNAL.c.kind == EVENT_KINDS[Restructured])
         .distinct(),
         {"ids": list(touched)},
@@ -284,7 +236,7 @@ def load_partition(
     installments = _frame([], step.INSTALLMENT_SCHEMA)
     arrears = _frame([], step.ARREARS_SCHEMA)
     if touched:
-        loan_rows = _read(
+        loan_rows = read_frame(
             connection,
             select(
                 _STATES.c.loan_id,
@@ -304,7 +256,7 @@ def load_partition(
                 & _CLOSE_STATE.c.loan_id.between(part.low, part.high),
             )
             .where(
-                _among(connection, _STATES.c.loan_id),
+                among_ids(connection, _STATES.c.loan_id),
                 _STATES.c.loan_id.between(part.low, part.high),
                 _LOANS.c.id.between(part.low, part.high),
             )
@@ -326,7 +278,7 @@ def load_partition(
             .alias("watch_until"),
         ).select(list(step.LOAN_SCHEMA))
         installments, last_installments = _installments(session, connection, touched, part)
-        arrears = _read(
+        arrears = read_frame(
             connection,
             select(
                 _ARREARS.c.loan_id,
@@ -336,14 +288,14 @@ def load_partition(
                 _ARREARS.c.interest_minor,
             )
             .where(
-                _among(connection, _ARREARS.c.loan_id),
+                among_ids(connection, _ARREARS.c.loan_id),
                 _ARREARS.c.loan_id.between(part.low, part.high),
             )
             .order_by(_ARREARS.c.loan_id, _ARREARS.c.number),
             step.ARREARS_SCHEMA,
             {"ids": list(touched)},
         )
-    upcoming = _read(
+    upcoming = read_frame(
         connection,
         select(
             _INSTALLMENTS.c.loan_id,
@@ -480,7 +432,7 @@ def _installments(
     the unpaid interest of an installment with a waiver is read from the loan's fold instead
     (waivers are rare; everything else is one set-based read).
     """
-    rows = _read(
+    rows = read_frame(
         connection,
         select(
             _INSTALLMENTS.c.loan_id,
@@ -494,7 +446,7 @@ def _installments(
             _INSTALLMENTS.c.waived_minor,
         )
         .where(
-            _among(connection, _INSTALLMENTS.c.loan_id),
+            among_ids(connection, _INSTALLMENTS.c.loan_id),
             _INSTALLMENTS.c.loan_id.between(part.low, part.high),
         )
         .order_by(_INSTALLMENTS.c.loan_id, _INSTALLMENTS.c.number),
@@ -582,27 +534,6 @@ def _is_postgres(connection: Connection) -> bool:
     return connection.dialect.name == "postgresql"
 
 
-def _copy(connection: Connection, target: str, frame: pl.DataFrame) -> None:
-    """COPY ``frame`` into ``target`` (its columns by name) on the connection's own psycopg
-    connection, as CSV written by Polars: Polars' CSV (an unquoted empty field for a null, a
-    quoted one for an empty string, ISO dates) is what PostgreSQL's CSV format reads."""
-    raw = connection.connection.driver_connection
-    assert raw is not None
-    statement = f"COPY {target} ({', '.join(frame.columns)}) FROM STDIN (FORMAT csv)"
-    with raw.cursor() as cursor, cursor.copy(statement) as copy:
-        copy.write(frame.write_csv(include_header=False))
-
-
-def _insert(connection: Connection, table: Table, frame: pl.DataFrame) -> None:
-    """Insert the rows of ``frame``: COPY on PostgreSQL, one executemany elsewhere."""
-    if not frame.height:
-        return
-    if _is_postgres(connection):
-        _copy(connection, table.name, frame)
-    else:
-        connection.execute(insert(table), frame.to_dicts())
-
-
 def _update_from(
     connection: Connection,
     temporary: str,
@@ -613,7 +544,7 @@ def _update_from(
     """On PostgreSQL: COPY ``frame`` into a temporary table and run one UPDATE ... FROM it."""
     name = temporary.split(" ", 1)[0]
     connection.execute(text(f"CREATE TEMPORARY TABLE {temporary} ON COMMIT DROP"))
-    _copy(connection, name, frame)
+    copy_frame(connection, name, frame)
     connection.execute(text(statement), parameters or {})
 
 
@@ -680,7 +611,7 @@ def write_partition(
     if written and connection.dialect.name == "postgresql":
         # The same lock a payment takes: a payment and the close never interleave on a loan.
         connection.execute(
-            select(_LOANS.c.id).where(_among(connection, _LOANS.c.id)).with_for_update(),
+            select(_LOANS.c.id).where(among_ids(connection, _LOANS.c.id)).with_for_update(),
             {"ids": written},
         ).all()
     last_sequence: dict[int, int] = {}
@@ -688,7 +619,7 @@ def write_partition(
         last_sequence = dict(
             connection.execute(
                 select(_JOURNAL.c.loan_id, func.max(_JOURNAL.c.sequence))
-                .where(_among(connection, _JOURNAL.c.loan_id))
+                .where(among_ids(connection, _JOURNAL.c.loan_id))
                 .group_by(_JOURNAL.c.loan_id),
                 {"ids": written},
             ).all()
@@ -716,7 +647,7 @@ def write_partition(
     if written:
         connection.execute(
             update(_LOANS)
-            .where(_among(connection, _LOANS.c.id))
+            .where(among_ids(connection, _LOANS.c.id))
             .values(version=_LOANS.c.version + 1),
             {"ids": written},
         )
@@ -845,18 +776,19 @@ def write_partition(
 
     if stepped:
         connection.execute(
-            delete(_CLOSE_STATE).where(_among(connection, _CLOSE_STATE.c.loan_id)), {"ids": stepped}
+            delete(_CLOSE_STATE).where(among_ids(connection, _CLOSE_STATE.c.loan_id)),
+            {"ids": stepped},
         )
         connection.execute(
-            delete(_ARREARS).where(_among(connection, _ARREARS.c.loan_id)), {"ids": stepped}
+            delete(_ARREARS).where(among_ids(connection, _ARREARS.c.loan_id)), {"ids": stepped}
         )
-    _insert(
+    insert_frame(
         connection,
         _CLOSE_STATE,
         outputs.state.select(list(step.STATE_SCHEMA)).with_columns(closed_on=pl.lit(day)),
     )
-    _insert(connection, _ARREARS, outputs.arrears_after)
-    _insert(connection, _ACTIONS, outputs.actions.with_columns(business_date=pl.lit(day)))
+    insert_frame(connection, _ARREARS, outputs.arrears_after)
+    insert_frame(connection, _ACTIONS, outputs.actions.with_columns(business_date=pl.lit(day)))
     actions = outputs.actions.to_dicts()
     # Reminders go to the outbox with the actions that cause them, in this transaction; the
     # outbox's unique key keeps a rerun of the close from sending any of them twice.
@@ -880,7 +812,7 @@ def write_partition(
         ],
         day,
     )
-    _insert(connection, _ERRORS, outputs.errors.with_columns(business_date=pl.lit(day)))
+    insert_frame(connection, _ERRORS, outputs.errors.with_columns(business_date=pl.lit(day)))
     counts = PartitionCounts(
         partition=part.number,
         loans=len(loaded.touched),
