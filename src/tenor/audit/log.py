@@ -37,7 +37,6 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any, Final, cast
 
-import psycopg
 import rfc8785
 from psycopg.types.json import Json
 from sqlalchemy import (
@@ -53,7 +52,6 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from tenor.audit.keys import Signer, tree_head_message
@@ -71,6 +69,7 @@ from tenor.audit.merkle import (
 )
 from tenor.audit.tables import AuditLeaf, AuditLogHead, AuditNode, SignedTreeHead
 from tenor.core.errors import DomainError
+from tenor.store.bulk import copy_rows
 from tenor.store.database import is_postgres
 from tenor.store.models import JournalEntry, utc_now
 
@@ -310,16 +309,16 @@ def insert_events(connection: Connection, rows: Sequence[Mapping[str, Any]]) -> 
     ]
     if is_postgres(connection.engine):
         names = [column.name for column in _JOURNAL_COLUMNS]
-        _copy(
+        copy_rows(
             connection,
-            _JOURNAL,
+            _JOURNAL.name,
             ["id", *names],
             (
                 (journal_id, *[Json(row[name]) if name in _JSON else row[name] for name in names])
                 for journal_id, row in zip(ids, rows, strict=True)
             ),
         )
-        _copy(connection, _LEAVES, _LEAF_COLUMNS, leaves)
+        copy_rows(connection, _LEAVES.name, _LEAF_COLUMNS, leaves)
     else:
         connection.execute(
             _QUEUE_EVENTS, [dict(zip(_LEAF_COLUMNS, leaf, strict=True)) for leaf in leaves]
@@ -338,27 +337,6 @@ def _insert_journal_rows(connection: Connection, rows: Sequence[Mapping[str, Any
             for event_id, row_id in connection.execute(_JOURNAL_IDS, {"event_ids": chunk})
         )
     return [found[event_id] for event_id in event_ids if event_id in found]
-
-
-def _copy(
-    connection: Connection, table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]
-) -> None:
-    """COPY ``rows`` into ``table`` on the connection's own psycopg connection.
-
-    A database error comes out as SQLAlchemy's (an ``IntegrityError`` for a unique key), as
-    from an INSERT.
-    """
-    raw = connection.connection.driver_connection
-    assert raw is not None
-    statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
-    try:
-        with raw.cursor() as cursor, cursor.copy(statement) as copy:
-            for row in rows:
-                copy.write_row(row)
-    except psycopg.Error as error:
-        raise DBAPIError.instance(
-            statement, None, error, psycopg.Error, hide_parameters=True
-        ) from error
 
 
 def change_entry(kind: str, subject: str, document: Any, at: dt.datetime) -> bytes:
