@@ -25,37 +25,32 @@ Each decision is also a row of ``close_actions`` (collection_open, collection_st
 promise_kept, promise_broken), the close's list of what the rest of Tenor acts on.
 
 A hundred thousand loans can fall past due on one day, so steps 2 to 5 work on the whole
-set: each kind of row they need is read in one statement (on SQLite, one per 2,000 ids), the
-decisions are made case by case in Python, and what they write goes back in bulk, with COPY
-on PostgreSQL: the new cases once, with what the pass did to them; the other cases' changes,
-one update per set of changed columns; the actions, messages, placements and close_actions.
+set: each kind of row they need is read in one statement (on SQLite, one per
+:data:`tenor.store.bulk.CHUNK` ids), the decisions are made case by case in Python, and what
+they write goes back in bulk, with COPY on PostgreSQL: the new cases once, with what the pass
+did to them; the other cases' changes, one update per set of changed columns; the actions,
+messages, placements and close_actions.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any, Final, cast
 
-import psycopg
 from sqlalchemy import (
-    ARRAY,
-    ColumnElement,
-    Connection,
     Table,
     and_,
-    any_,
     bindparam,
     func,
     insert,
-    literal,
     select,
     text,
     update,
 )
-from sqlalchemy.orm import InstrumentedAttribute, Session, load_only
+from sqlalchemy.orm import Session, load_only
 
 from tenor.batch.tables import CloseAction
 from tenor.bureau.records import assign_to_collections
@@ -96,6 +91,7 @@ from tenor.core.money import Money
 from tenor.notify.tables import Notification
 from tenor.relief.tables import CreditScore, ReliefOffer
 from tenor.relief.workflow import open_relief
+from tenor.store.bulk import among, copy_bound, insert_rows
 from tenor.store.models import Borrower, InstallmentRow, Loan, LoanStateRow, Product
 
 #: Flags after which a case follows no path: nobody is asked to pay through collections (an
@@ -104,9 +100,6 @@ STOPPED: Final = frozenset({"deceased", "bankruptcy", "dispute_upheld"})
 
 #: How long a hardship outcome pauses a case when no relief is opened for it.
 HARDSHIP_PAUSE_DAYS: Final = 14
-
-#: How many values one ``IN (...)`` list holds (SQLite takes at most 32,766 parameters).
-CHUNK: Final = 2000
 
 _CASES = cast(Table, CollectionCase.__table__)
 _ACTIONS = cast(Table, CaseAction.__table__)
@@ -259,24 +252,6 @@ _BALANCE: Final = (
     + LoanStateRow.outstanding_fees_minor
     + LoanStateRow.outstanding_penalties_minor
 ).label("balance_minor")
-
-
-def _among(
-    session: Session,
-    column: ColumnElement[Any] | InstrumentedAttribute[Any],
-    values: Sequence[Any],
-) -> Iterator[ColumnElement[bool]]:
-    """``column IN values``, as few conditions as it takes: on PostgreSQL one
-    ``column = ANY(array)`` (a single parameter, whatever the number of values), elsewhere
-    one ``IN`` list per :data:`CHUNK` values."""
-    if not values:
-        return
-    expression = column.expression
-    if session.get_bind().dialect.name == "postgresql":
-        yield expression == any_(literal(list(values), ARRAY(expression.type)))
-        return
-    for start in range(0, len(values), CHUNK):
-        yield expression.in_(values[start : start + CHUNK])
 
 
 def run_collections(session: Session, day: dt.date) -> CollectionDay:
@@ -444,11 +419,11 @@ def _delinquent(session: Session, opening: dt.date) -> dict[int, Delinquent]:
     ids = [row.loan_id for row in rows]
     oldest: dict[int, dt.date] = {}
     paid_ever: set[int] = set()
-    for among in _among(session, InstallmentRow.loan_id, ids):
+    for condition in among(session, InstallmentRow.loan_id, ids):
         for loan_id, due in session.execute(
             select(InstallmentRow.loan_id, func.min(InstallmentRow.due_date))
             .where(
-                among,
+                condition,
                 InstallmentRow.unpaid_minor > 0,
                 InstallmentRow.due_date < opening,
             )
@@ -458,7 +433,7 @@ def _delinquent(session: Session, opening: dt.date) -> dict[int, Delinquent]:
         paid_ever.update(
             session.scalars(
                 select(InstallmentRow.loan_id)
-                .where(among, InstallmentRow.settled_on.is_not(None))
+                .where(condition, InstallmentRow.settled_on.is_not(None))
                 .distinct()
             )
         )
@@ -492,11 +467,11 @@ def _delinquent(session: Session, opening: dt.date) -> dict[int, Delinquent]:
 def _scores(session: Session, borrower_ids: set[int], day: dt.date) -> dict[int, int]:
     ids = sorted(borrower_ids)
     latest: dict[int, tuple[dt.date, int, int]] = {}
-    for among in _among(session, CreditScore.borrower_id, ids):
+    for condition in among(session, CreditScore.borrower_id, ids):
         for row in session.execute(
             select(
                 CreditScore.borrower_id, CreditScore.as_of, CreditScore.id, CreditScore.score
-            ).where(among, CreditScore.as_of <= day)
+            ).where(condition, CreditScore.as_of <= day)
         ):
             key = (row.as_of, row.id, row.score)
             if row.borrower_id not in latest or key > latest[row.borrower_id]:
@@ -507,8 +482,8 @@ def _scores(session: Session, borrower_ids: set[int], day: dt.date) -> dict[int,
 def _hardship(session: Session, loan_ids: Sequence[int], day: dt.date) -> set[int]:
     """Loans an open relief offer or plan in force pauses (only loans with an offer are read)."""
     with_offers: set[int] = set()
-    for among in _among(session, ReliefOffer.loan_id, loan_ids):
-        with_offers.update(session.scalars(select(ReliefOffer.loan_id).where(among).distinct()))
+    for condition in among(session, ReliefOffer.loan_id, loan_ids):
+        with_offers.update(session.scalars(select(ReliefOffer.loan_id).where(condition).distinct()))
     return {loan_id for loan_id in with_offers if open_relief(session, loan_id, day) is not None}
 
 
@@ -627,14 +602,14 @@ def _close_cases(
     if not closing:
         return
     states = {}
-    for among in _among(session, LoanStateRow.loan_id, sorted({case.loan_id for case in closing})):
+    for condition in among(session, LoanStateRow.loan_id, {case.loan_id for case in closing}):
         for row in session.execute(
             select(
                 LoanStateRow.loan_id,
                 LoanStateRow.status,
                 LoanStateRow.days_past_due,
                 _BALANCE,
-            ).where(among)
+            ).where(condition)
         ):
             states[row.loan_id] = row
     placed: dict[int, list[OpenPlacement]] = defaultdict(list)
@@ -664,9 +639,9 @@ def _close_cases(
         if reason != "written_off":
             back_to_current.append(case.loan_id)
         result.closed[reason] += 1
-    for among in _among(session, _ACTIONS.c.case_id, [case.id for case in closing]):
+    for condition in among(session, _ACTIONS.c.case_id, [case.id for case in closing]):
         session.execute(
-            update(_ACTIONS).where(among, _ACTIONS.c.state == "task").values(state="cancelled")
+            update(_ACTIONS).where(condition, _ACTIONS.c.state == "task").values(state="cancelled")
         )
     # Back to current: the bureau no longer reports the accounts as in collections.
     _report_collections(session, back_to_current, None)
@@ -842,7 +817,7 @@ def _send_messages(
         return
     wanted = sorted({s.case.borrower_id for s in steps})
     borrowers: dict[int, Borrower] = {}
-    for among in _among(session, Borrower.id, wanted):
+    for condition in among(session, Borrower.id, wanted):
         borrowers.update(
             (b.id, b)
             for b in session.scalars(
@@ -860,7 +835,7 @@ def _send_messages(
                         Borrower.opt_outs,
                     )
                 )
-                .where(among)
+                .where(condition)
             )
         )
     since = dt.datetime.combine(opening, dt.time(), tzinfo=dt.UTC) - dt.timedelta(days=HISTORY_DAYS)
@@ -908,10 +883,10 @@ def _make_tasks(session: Session, steps: Sequence[_Step], opening: dt.date) -> N
         return
     wanted = {(s.case.id, s.kind.value) for s in steps}
     superseded = []
-    for among in _among(session, _ACTIONS.c.case_id, sorted({s.case.id for s in steps})):
+    for condition in among(session, _ACTIONS.c.case_id, {s.case.id for s in steps}):
         for row in session.execute(
             select(_ACTIONS.c.id, _ACTIONS.c.case_id, _ACTIONS.c.kind, _ACTIONS.c.detail)
-            .where(among, _ACTIONS.c.state == "task")
+            .where(condition, _ACTIONS.c.state == "task")
             .order_by(_ACTIONS.c.id)
         ):
             if (row.case_id, row.kind) in wanted:
@@ -990,10 +965,10 @@ def _refer_to_legal(session: Session, steps: Sequence[_Step], day: dt.date) -> N
     if not steps:
         return
     existing: dict[int, int] = {}
-    for among in _among(session, _LEGAL.c.loan_id, sorted({s.case.loan_id for s in steps})):
+    for condition in among(session, _LEGAL.c.loan_id, {s.case.loan_id for s in steps}):
         for legal_id, loan_id in session.execute(
             select(_LEGAL.c.id, _LEGAL.c.loan_id)
-            .where(among, _LEGAL.c.stage != LegalStage.CLOSED.value)
+            .where(condition, _LEGAL.c.stage != LegalStage.CLOSED.value)
             .order_by(_LEGAL.c.id)
         ):
             existing.setdefault(loan_id, legal_id)
@@ -1067,10 +1042,10 @@ def _report_collections(session: Session, loan_ids: Sequence[int], day: dt.date 
     collections keeps its date), or out of collections when ``day`` is None; an account is
     created with its defaults on first use, as :func:`tenor.bureau.records.account` does."""
     accounts: dict[int, BureauAccount] = {}
-    for among in _among(session, BureauAccount.loan_id, sorted(set(loan_ids))):
+    for condition in among(session, BureauAccount.loan_id, loan_ids):
         accounts.update(
             (account.loan_id, account)
-            for account in session.scalars(select(BureauAccount).where(among))
+            for account in session.scalars(select(BureauAccount).where(condition))
         )
     for loan_id in loan_ids:
         account = accounts.get(loan_id)
@@ -1157,11 +1132,7 @@ def _insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]])
         return
     # What the rows refer to is written first.
     session.flush()
-    connection = session.connection()
-    if connection.dialect.name != "postgresql":
-        connection.execute(insert(table), list(rows))
-        return
-    _copy(connection, table, table.name, list(rows[0]), rows)
+    insert_rows(session.connection(), table, rows)
 
 
 def _update_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
@@ -1189,7 +1160,7 @@ def _update_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]])
             f"SELECT id, {listed} FROM {table.name} WITH NO DATA"
         )
     )
-    _copy(connection, table, changes, ["id", *columns], rows)
+    copy_bound(connection, table, ["id", *columns], rows, target=changes)
     assignments = ", ".join(f"{name} = changes.{name}" for name in columns)
     connection.execute(
         text(
@@ -1200,48 +1171,23 @@ def _update_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]])
     connection.execute(text(f"DROP TABLE {changes}"))
 
 
-def _copy(
-    connection: Connection,
-    table: Table,
-    target: str,
-    columns: Sequence[str],
-    rows: Sequence[dict[str, Any]],
-) -> None:
-    """COPY ``rows`` into ``target`` (``table`` or a table like it) in the connection's
-    transaction, each value bound as SQLAlchemy binds it for ``table``'s column (JSON as
-    psycopg's Json)."""
-    dialect = connection.dialect
-    binds = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns]
-    raw = connection.connection.driver_connection
-    assert isinstance(raw, psycopg.Connection)
-    with (
-        raw.cursor() as cursor,
-        cursor.copy(f"COPY {target} ({', '.join(columns)}) FROM STDIN") as copy,
-    ):
-        for row in rows:
-            copy.write_row(
-                [
-                    row[name] if bind is None else bind(row[name])
-                    for name, bind in zip(columns, binds, strict=True)
-                ]
-            )
-
-
 def _insert_messages(session: Session, rows: list[dict[str, Any]]) -> dict[str, int]:
     if not rows:
         return {}
     keys = [row["dedupe_key"] for row in rows]
     existing: set[str] = set()
-    for among in _among(session, Notification.dedupe_key, keys):
-        existing.update(session.scalars(select(Notification.dedupe_key).where(among)))
+    for condition in among(session, Notification.dedupe_key, keys):
+        existing.update(session.scalars(select(Notification.dedupe_key).where(condition)))
     _insert_rows(
         session, _NOTIFICATIONS, [row for row in rows if row["dedupe_key"] not in existing]
     )
     ids: dict[str, int] = {}
-    for among in _among(session, Notification.dedupe_key, keys):
+    for condition in among(session, Notification.dedupe_key, keys):
         ids.update(
             dict(
-                session.execute(select(Notification.dedupe_key, Notification.id).where(among)).all()
+                session.execute(
+                    select(Notification.dedupe_key, Notification.id).where(condition)
+                ).all()
             )
         )
     return ids
@@ -1252,7 +1198,7 @@ def _close_actions(session: Session, rows: list[dict[str, Any]]) -> None:
         return
     seen: set[tuple[Any, ...]] = set()
     dates = {r["business_date"] for r in rows}
-    for among in _among(session, CloseAction.loan_id, sorted({r["loan_id"] for r in rows})):
+    for condition in among(session, CloseAction.loan_id, {r["loan_id"] for r in rows}):
         seen.update(
             tuple(row)
             for row in session.execute(
@@ -1261,7 +1207,7 @@ def _close_actions(session: Session, rows: list[dict[str, Any]]) -> None:
                     CloseAction.loan_id,
                     CloseAction.kind,
                     CloseAction.installment,
-                ).where(and_(CloseAction.business_date.in_(dates), among))
+                ).where(and_(CloseAction.business_date.in_(dates), condition))
             )
         )
     _insert_rows(
