@@ -23,7 +23,6 @@ from types import MappingProxyType
 from typing import Any, Final, NamedTuple, Protocol, TypeVar, cast
 from zoneinfo import ZoneInfo
 
-import psycopg
 from sqlalchemy import (
     BigInteger,
     CursorResult,
@@ -41,7 +40,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import QueryableAttribute, Session
 from sqlalchemy.sql import ColumnElement
 
@@ -67,7 +65,7 @@ from tenor.notify.policy import (
 )
 from tenor.notify.render import ReminderFacts, render
 from tenor.notify.tables import REQUESTED_KINDS, Notification
-from tenor.notify.timing import among
+from tenor.store.bulk import among, chunks, copy_rows
 from tenor.store.models import Borrower, InstallmentRow, Loan, LoanStateRow, Product, utc_now
 
 log = logging.getLogger("tenor.notify")
@@ -663,7 +661,6 @@ _CREATE_STAGED: Final = text(
     f"CREATE TEMPORARY TABLE {_STAGED} ON COMMIT DROP AS "
     f"SELECT 0 AS ordinal, {', '.join(_COLUMNS)} FROM notifications WITH NO DATA"
 )
-_COPY_STAGED: Final = f"COPY {_STAGED} (ordinal, {', '.join(_COLUMNS)}) FROM STDIN"
 #: PostgreSQL: every staged row in one statement, in the order given, and how many were new.
 _INSERT_STAGED: Final = text(
     f"WITH written AS (INSERT INTO notifications ({', '.join(_COLUMNS)}) "
@@ -684,17 +681,14 @@ def _insert(session: Session, rows: list[dict[str, Any]]) -> int:
         # SQLite counts, over every run of the statement, the rows it inserted.
         return cast(CursorResult[Any], session.execute(_INSERT_NEW, rows)).rowcount
     session.execute(_CREATE_STAGED)
-    raw = session.connection().connection.driver_connection
-    assert raw is not None
-    try:
-        with raw.cursor() as cursor, cursor.copy(_COPY_STAGED) as copy:
-            for ordinal, row in enumerate(rows):
-                copy.write_row((ordinal, *[row[column] for column in _COLUMNS]))
-    except psycopg.Error as error:
-        # As SQLAlchemy raises a driver's error from an INSERT (a DataError for a long text).
-        raise DBAPIError.instance(
-            _COPY_STAGED, None, error, psycopg.Error, hide_parameters=True
-        ) from error
+    # A driver's error comes out as SQLAlchemy's, as from an INSERT (a DataError for a long
+    # text).
+    copy_rows(
+        session.connection(),
+        _STAGED,
+        ("ordinal", *_COLUMNS),
+        ((ordinal, *[row[column] for column in _COLUMNS]) for ordinal, row in enumerate(rows)),
+    )
     written = int(session.execute(_INSERT_STAGED).scalar_one())
     # Dropped now, not at commit: the same transaction may schedule more reminders.
     session.execute(text(f"DROP TABLE {_STAGED}"))
@@ -732,10 +726,7 @@ def _unpaid(session: Session, due: Sequence[ReminderDue]) -> dict[tuple[int, int
         )
         statements.append(select(*columns).where(key.in_(select(pairs.c.loan_id, pairs.c.number))))
     else:
-        statements.extend(
-            select(*columns).where(key.in_(wanted[start : start + timing.CHUNK]))
-            for start in range(0, len(wanted), timing.CHUNK)
-        )
+        statements.extend(select(*columns).where(key.in_(chunk)) for chunk in chunks(wanted))
     unpaid: dict[tuple[int, int], int] = {}
     for statement in statements:
         for loan_id, number, left in session.execute(statement):

@@ -12,15 +12,15 @@ seeded ``random.Random``, so a run can be replayed.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 
-from sqlalchemy import ColumnElement, any_, bindparam, func, select
-from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.orm import QueryableAttribute, Session
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from tenor.notify.tables import TimingArm
+from tenor.store.bulk import among
 
 #: Weight, in pseudo-observations, of the population's experience in each borrower's prior.
 POPULATION_WEIGHT: Final = 4.0
@@ -29,9 +29,6 @@ POPULATION_WEIGHT: Final = 4.0
 REWARD_HOURS: Final = 48
 
 Arm = tuple[str, int]
-
-#: Keys per statement of a read on SQLite (it takes 32,766 bound values).
-CHUNK: Final = 5_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,23 +89,6 @@ def slot_of(hour: int, slots: Sequence[int]) -> int:
 
 
 # --- storage ----------------------------------------------------------------------------------
-
-
-def among(
-    session: Session, column: QueryableAttribute[Any], keys: Iterable[Any]
-) -> Iterator[ColumnElement[bool]]:
-    """Conditions "``column`` is one of ``keys``", each for one statement: one array on
-    PostgreSQL (thousands of bound values cost more to build, send and plan than the rows
-    they fetch), lists of up to :data:`CHUNK` on SQLite. Reminders read this way too."""
-    wanted = sorted(set(keys))
-    if not wanted:
-        return
-    bind = session.get_bind()
-    if bind.dialect.name == "postgresql":
-        yield column == any_(bindparam(None, wanted, type_=ARRAY(column.type)))
-        return
-    for start in range(0, len(wanted), CHUNK):
-        yield column.in_(wanted[start : start + CHUNK])
 
 
 def load_arms(session: Session, borrower_ids: Iterable[int]) -> dict[int, dict[Arm, Counts]]:
