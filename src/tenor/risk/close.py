@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from typing import Any, Final, TypeVar
+from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
@@ -41,11 +41,9 @@ from tenor.risk.actions import (
     watchlist_summary,
 )
 from tenor.risk.tables import RiskCloseDay, RiskModel, RiskProfile, RiskScore
+from tenor.store.bulk import among
 from tenor.store.journal import NotFoundError
 from tenor.store.models import JournalEntry, Loan
-
-_CHUNK: Final = 5000
-_T = TypeVar("_T")
 
 
 def subject_of(borrower_id: int) -> str:
@@ -56,11 +54,6 @@ def subject_of(borrower_id: int) -> str:
 def source_of(model: RiskModel) -> str:
     """The ``credit_scores`` source of a model's scores: its name and version."""
     return f"{model.name} v{model.version}"[:64]
-
-
-def _chunks(values: Sequence[_T]) -> Iterable[list[_T]]:
-    for first in range(0, len(values), _CHUNK):
-        yield list(values[first : first + _CHUNK])
 
 
 def loans_of_day(session: Session, day: dt.date) -> list[int]:
@@ -85,18 +78,16 @@ def loans_of_day(session: Session, day: dt.date) -> list[int]:
 
 def _borrowers(session: Session, loan_ids: Sequence[int]) -> list[int]:
     found: set[int] = set()
-    for chunk in _chunks(sorted(set(loan_ids))):
-        found.update(session.scalars(select(Loan.borrower_id).where(Loan.id.in_(chunk))))
+    for condition in among(session, Loan.id, loan_ids):
+        found.update(session.scalars(select(Loan.borrower_id).where(condition)))
     return sorted(found)
 
 
 def _profiles(session: Session, borrower_ids: Sequence[int]) -> dict[int, RiskProfile]:
     """Each borrower's profile in force (the newest), for those who have one."""
     latest: dict[int, RiskProfile] = {}
-    for chunk in _chunks(borrower_ids):
-        rows = session.scalars(
-            select(RiskProfile).where(RiskProfile.borrower_id.in_(chunk)).order_by(RiskProfile.id)
-        )
+    for condition in among(session, RiskProfile.borrower_id, borrower_ids):
+        rows = session.scalars(select(RiskProfile).where(condition).order_by(RiskProfile.id))
         for row in rows:
             latest[row.borrower_id] = row
     return latest
@@ -139,13 +130,11 @@ def score_borrowers(session: Session, day: dt.date, borrower_ids: Sequence[int])
             continue
         subjects = {subject_of(profile.borrower_id): profile for profile in group}
         done: set[str] = set()
-        for chunk in _chunks(sorted(subjects)):
+        for condition in among(session, RiskScore.subject, subjects):
             done.update(
                 session.scalars(
                     select(RiskScore.subject).where(
-                        RiskScore.model_id == model.id,
-                        RiskScore.month == month,
-                        RiskScore.subject.in_(chunk),
+                        RiskScore.model_id == model.id, RiskScore.month == month, condition
                     )
                 )
             )

@@ -40,7 +40,7 @@ import hashlib
 import math
 import pickle
 import warnings
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Final
@@ -52,6 +52,7 @@ from sqlalchemy.orm import Session
 
 from tenor.core.errors import InvalidArgumentError
 from tenor.risk.tables import RiskModel
+from tenor.store.bulk import among
 from tenor.store.journal import NotFoundError, business_date
 from tenor.store.models import Borrower, InstallmentRow, JournalEntry, Loan, LoanStateRow
 
@@ -79,7 +80,6 @@ FEATURES: Final = (
     "enterprise",
 )
 
-_CHUNK: Final = 5000
 _REMINDER_GONE: Final = ("refused", "dead")
 
 
@@ -107,17 +107,12 @@ class History:
     written_off: pl.DataFrame
 
 
-def _chunks(ids: Sequence[int]) -> Iterable[list[int]]:
-    for first in range(0, len(ids), _CHUNK):
-        yield list(ids[first : first + _CHUNK])
-
-
 def _rows(session: Session, query: Any, column: Any, ids: Sequence[int] | None) -> list[Any]:
     if ids is None:
         return list(session.execute(query).all())
     found: list[Any] = []
-    for chunk in _chunks(ids):
-        found.extend(session.execute(query.where(column.in_(chunk))).all())
+    for condition in among(session, column, ids):
+        found.extend(session.execute(query.where(condition)).all())
     return found
 
 
