@@ -31,6 +31,7 @@ from tenor.core.contact import (
 from tenor.core.money import Money
 from tenor.notify.reminders import borrower_context, contact_history, recipient
 from tenor.notify.render import ReminderFacts, render
+from tenor.notify.tables import outbox_row
 from tenor.store.models import Borrower, utc_now
 
 #: How far back the contact rules look (the longest window of any profile, with margin).
@@ -135,30 +136,23 @@ def message_row(
         state, rule = "refused", "no_address"
     opt_out = channel in ("sms", "email") and bool(rules.opt_out_notice_channels)
     message = render(template, channel, borrower.locale, facts, opt_out=opt_out)
-    now = utc_now()
-    return {
-        "dedupe_key": f"collection:{case_id}:{day.isoformat()}:{step}:{channel}",
-        "kind": "collection",
-        "loan_id": facts.loan_id,
-        "borrower_id": borrower.id,
-        "installment": facts.installment,
-        "due_date": facts.due_date,
-        "offset_days": facts.offset_days,
-        "channel": channel,
-        "recipient": address or "",
-        "locale": borrower.locale,
-        "subject": message.subject,
-        "body": message.body,
-        "policy": f"collection:{action}",
-        "contact_profile": contact_profile,
-        "hour": MESSAGE_HOUR,
-        "state": state,
-        "not_before": not_before,
-        "attempts": 0,
-        "rule": rule,
-        "created_at": now,
-        "updated_at": now,
-    }
+    return outbox_row(
+        dedupe_key=f"collection:{case_id}:{day.isoformat()}:{step}:{channel}",
+        kind="collection",
+        borrower_id=borrower.id,
+        facts=facts,
+        channel=channel,
+        recipient=address,
+        locale=borrower.locale,
+        message=message,
+        policy=f"collection:{action}",
+        contact_profile=contact_profile,
+        hour=MESSAGE_HOUR,
+        state=state,
+        not_before=not_before,
+        rule=rule,
+        now=utc_now(),
+    )
 
 
 def message_facts(

@@ -64,7 +64,7 @@ from tenor.notify.policy import (
     stored_policies,
 )
 from tenor.notify.render import ReminderFacts, render
-from tenor.notify.tables import REQUESTED_KINDS, Notification
+from tenor.notify.tables import REQUESTED_KINDS, Notification, outbox_row
 from tenor.store.bulk import among, chunks, copy_rows
 from tenor.store.models import Borrower, InstallmentRow, Loan, LoanStateRow, Product, utc_now
 
@@ -599,29 +599,23 @@ class _RowMaker:
             # even when the message is held for now.
             opt_out = True
         message = render(step.template, channel, borrower.locale, facts, opt_out=opt_out)
-        return {
-            "dedupe_key": key,
-            "kind": "reminder",
-            "loan_id": facts.loan_id,
-            "borrower_id": borrower.id,
-            "installment": facts.installment,
-            "due_date": facts.due_date,
-            "offset_days": facts.offset_days,
-            "channel": channel,
-            "recipient": address or "",
-            "locale": borrower.locale,
-            "subject": message.subject,
-            "body": message.body,
-            "policy": policy.name,
-            "contact_profile": policy.contact_profile,
-            "hour": hour,
-            "state": state,
-            "not_before": not_before,
-            "attempts": 0,
-            "rule": rule,
-            "created_at": self.now,
-            "updated_at": self.now,
-        }
+        return outbox_row(
+            dedupe_key=key,
+            kind="reminder",
+            borrower_id=borrower.id,
+            facts=facts,
+            channel=channel,
+            recipient=address,
+            locale=borrower.locale,
+            message=message,
+            policy=policy.name,
+            contact_profile=policy.contact_profile,
+            hour=hour,
+            state=state,
+            not_before=not_before,
+            rule=rule,
+            now=self.now,
+        )
 
 
 #: The outbox's columns a reminder row fills, in the order the bulk insert copies them.

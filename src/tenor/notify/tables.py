@@ -15,7 +15,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from sqlalchemy import (
     BigInteger,
@@ -31,6 +31,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tenor.store.models import Base, BigId, utc_now
+
+if TYPE_CHECKING:
+    from tenor.notify.render import ReminderFacts, Rendered
 
 #: A borrower's one-time sign-in code, written by the web console (``tenor.web.delivery``).
 SIGN_IN_CODE: Final = "sign-in-code"
@@ -79,6 +82,52 @@ class Notification(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
 
     __table_args__ = (Index("ix_notifications_state_not_before", "state", "not_before"),)
+
+
+def outbox_row(
+    *,
+    dedupe_key: str,
+    kind: str,
+    borrower_id: int,
+    facts: ReminderFacts,
+    channel: str,
+    recipient: str | None,
+    locale: str,
+    message: Rendered,
+    policy: str,
+    contact_profile: str,
+    hour: int,
+    state: str,
+    not_before: dt.datetime,
+    rule: str | None,
+    now: dt.datetime,
+) -> dict[str, Any]:
+    """A new outbox row about an installment (``facts``), as the bulk writers insert it: a
+    reminder's or a collection message's, every column they fill but the reminder's
+    ``propensity``. No address (``recipient`` None) is stored as an empty one."""
+    return {
+        "dedupe_key": dedupe_key,
+        "kind": kind,
+        "loan_id": facts.loan_id,
+        "borrower_id": borrower_id,
+        "installment": facts.installment,
+        "due_date": facts.due_date,
+        "offset_days": facts.offset_days,
+        "channel": channel,
+        "recipient": recipient or "",
+        "locale": locale,
+        "subject": message.subject,
+        "body": message.body,
+        "policy": policy,
+        "contact_profile": contact_profile,
+        "hour": hour,
+        "state": state,
+        "not_before": not_before,
+        "attempts": 0,
+        "rule": rule,
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
 class ReminderPolicyRow(Base):
