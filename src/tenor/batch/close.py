@@ -52,7 +52,7 @@ DEFAULT_PARTITION_SIZE: Final = 5000
 #: Loan ids per partition, at most: one partition's transaction stays short.
 MAX_PARTITION_SIZE: Final = 50_000
 #: At most on SQLite, whose default build takes at most 32,766 bound values a statement: a
-#: partition's touched loans are bound one by one there.
+#: partition's touched loans are bound one by one there (:func:`tenor.store.bulk.among_ids`).
 SQLITE_MAX_PARTITION_SIZE: Final = 20_000
 #: Partitions per worker when the size is chosen from the book: the pool stays busy to the end.
 _PARTITIONS_PER_WORKER: Final = 8

@@ -79,8 +79,9 @@ def among_ids(connection: Connection, column: ColumnElement[Any]) -> ColumnEleme
     """``column`` is one of the loan ids bound as ``ids`` when the statement runs.
 
     On PostgreSQL one array parameter (``= ANY``), which a ``COPY (SELECT ...)`` read
-    (:func:`read_frame`) binds as it is; elsewhere an expanding ``IN`` list, one value per id:
-    the caller keeps the list within SQLite's limit (see :data:`CHUNK`).
+    (:func:`read_frame`) binds as it is; elsewhere an expanding ``IN`` list, one value per id,
+    not cut in chunks: the caller keeps the list within the 32,766 values SQLite binds (a
+    close partition holds at most ``tenor.batch.close.SQLITE_MAX_PARTITION_SIZE`` loans).
     """
     if _is_postgres(connection):
         return column == any_(bindparam("ids", type_=ARRAY(BigInteger)))
