@@ -23,15 +23,17 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, Final, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
-import polars as pl
 import psycopg
 from sqlalchemy import BigInteger, Connection, Select, Table, any_, bindparam, insert
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import QueryableAttribute, Session
 from sqlalchemy.sql.elements import ColumnElement
+
+if TYPE_CHECKING:
+    import polars as pl
 
 #: Values of one ``IN`` list on SQLite. Its default build (3.32 on) binds at most 32,766
 #: values a statement; a statement binds other values beside its list, and a list of pairs
@@ -103,6 +105,10 @@ def read_frame(
     connection's own transaction and are parsed by Polars: no Python object per value, which
     is most of the cost of a fetch of a million rows. Elsewhere they are fetched.
     """
+    # Loaded by frame reads alone: once loaded, Polars keeps Ctrl-C from interrupting a
+    # process that waits (the bounce listener), and every importer would pay its load time.
+    import polars as pl  # noqa: PLC0415
+
     if not _is_postgres(connection):
         rows = connection.execute(statement, parameters or {})
         return pl.DataFrame([tuple(row) for row in rows], schema=schema, orient="row")
