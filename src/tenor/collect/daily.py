@@ -145,7 +145,6 @@ class Delinquent:
     currency: str
     arrears_minor: int
     product: str
-    oldest_due: dt.date
     facts: CaseFacts
 
     @property
@@ -417,20 +416,12 @@ def _delinquent(session: Session, opening: dt.date) -> dict[int, Delinquent]:
     if not rows:
         return {}
     ids = [row.loan_id for row in rows]
-    oldest: dict[int, dt.date] = {}
-    paid_ever: set[int] = set()
-    for condition in among(session, InstallmentRow.loan_id, ids):
-        for loan_id, due in session.execute(
-            select(InstallmentRow.loan_id, func.min(InstallmentRow.due_date))
-            .where(
-                condition,
-                InstallmentRow.unpaid_minor > 0,
-                InstallmentRow.due_date < opening,
-            )
-            .group_by(InstallmentRow.loan_id)
-        ):
-            oldest[loan_id] = due
-        paid_ever.update(
+    # Only a loan that never repaid can be a first-payment default: only those are looked up
+    # for an installment settled all the same (by a waiver).
+    never_repaid = [row.loan_id for row in rows if row.repaid_minor == 0]
+    settled_ever: set[int] = set()
+    for condition in among(session, InstallmentRow.loan_id, never_repaid):
+        settled_ever.update(
             session.scalars(
                 select(InstallmentRow.loan_id)
                 .where(condition, InstallmentRow.settled_on.is_not(None))
@@ -449,7 +440,7 @@ def _delinquent(session: Session, opening: dt.date) -> dict[int, Delinquent]:
             score=scores.get(row.borrower_id),
             # A first-payment default: the loan is past due and has never settled an
             # installment (its first one is the one missed).
-            first_payment_default=row.loan_id not in paid_ever and row.repaid_minor == 0,
+            first_payment_default=row.repaid_minor == 0 and row.loan_id not in settled_ever,
             hardship=row.loan_id in hardship,
         )
         found[row.loan_id] = Delinquent(
@@ -458,7 +449,6 @@ def _delinquent(session: Session, opening: dt.date) -> dict[int, Delinquent]:
             currency=row.currency,
             arrears_minor=row.arrears_minor,
             product=row.code,
-            oldest_due=oldest.get(row.loan_id, opening),
             facts=facts,
         )
     return found
@@ -808,6 +798,20 @@ def _advance(
     return [taken_step.action for taken_step in steps]
 
 
+def _oldest_due(session: Session, loan_ids: Sequence[int], opening: dt.date) -> dict[int, dt.date]:
+    """The due date of each loan's oldest installment unpaid and due before ``opening``: what
+    a collection message says the arrears date from. Read for the loans messaged today only."""
+    oldest: dict[int, dt.date] = {}
+    for condition in among(session, InstallmentRow.loan_id, loan_ids):
+        for loan_id, due in session.execute(
+            select(InstallmentRow.loan_id, func.min(InstallmentRow.due_date))
+            .where(condition, InstallmentRow.unpaid_minor > 0, InstallmentRow.due_date < opening)
+            .group_by(InstallmentRow.loan_id)
+        ):
+            oldest[loan_id] = due
+    return oldest
+
+
 def _send_messages(
     session: Session, document: StrategyDocument, steps: Sequence[_Step], opening: dt.date
 ) -> None:
@@ -840,13 +844,14 @@ def _send_messages(
         )
     since = dt.datetime.combine(opening, dt.time(), tzinfo=dt.UTC) - dt.timedelta(days=HISTORY_DAYS)
     history = shared_history(session, wanted, since)
+    oldest = _oldest_due(session, [s.loan.loan_id for s in steps], opening)
     for s in steps:
         borrower = borrowers[s.case.borrower_id]
         facts = message_facts(
             borrower,
             s.loan.loan_id,
             Money(s.loan.arrears_minor, s.loan.currency),
-            s.loan.oldest_due,
+            oldest.get(s.loan.loan_id, opening),
             s.loan.facts.days_past_due,
         )
         default = "demand_letter" if s.kind is ActionKind.LETTER else "collection_notice"
