@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import psycopg
+from psycopg.pq.abc import PGresult
 from sqlalchemy import (
     ARRAY,
     Integer,
@@ -65,6 +66,7 @@ from tenor.store.database import (
     PreparedStatement,
     connection_lost,
     is_postgres,
+    run_script,
 )
 from tenor.store.models import (
     InstallmentRow,
@@ -807,32 +809,30 @@ def _append_postgres(
     reading = False
     try:
         with db.postgres_connection(_PG_SETUP) as connection:
-            cursor = psycopg.ClientCursor(connection)
             escaping = psycopg.pq.Escaping(connection.pgconn)
 
             def bind(statement: PreparedStatement, values: dict[str, Any]) -> str:
                 return statement.execute(values, escaping)
 
             reading = True
-            cursor.execute(
+            _, locked, last = run_script(
+                connection,
                 f"BEGIN;{bind(_PG_LOAN_LOCKED, {'loan_id': loan_id})};"
-                f"{bind(_PG_LAST_EVENT, {'loan_id': loan_id})}"
+                f"{bind(_PG_LAST_EVENT, {'loan_id': loan_id})}",
             )
-            cursor.nextset()
-            row = cursor.fetchone()
-            cursor.nextset()
-            last_row = cursor.fetchone()
-            if row is None:
+            if not locked.ntuples:
                 raise NotFoundError(f"loan {loan_id} does not exist")
-            book = _book(row)
+            book = _book(_loan_row(locked))
+            last_row = _last_event(last)
 
             def load_journal() -> list[LoanEvent]:
+                cursor = psycopg.ClientCursor(connection)
                 cursor.execute(bind(_PG_EVENTS, {"loan_id": loan_id}))
                 return [event_from_record(*record) for record in cursor.fetchall()]
 
             posting = _posting(
                 book,
-                None if last_row is None else (last_row[0], last_row[1]),
+                last_row,
                 load_journal,
                 make_event,
                 idempotency_key=idempotency_key,
@@ -859,15 +859,48 @@ def _append_postgres(
                 script.append(bind(_PG_UPDATE_STATE, {**posting.state_row, "b_loan_id": loan_id}))
             script.extend(bind(_PG_INSERT_INSTALLMENT, item) for item in posting.added)
             script.append("COMMIT")
-            cursor.execute(";".join(script))
-            journal_row = cursor.fetchone()
+            journal_id = _int(run_script(connection, ";".join(script))[0].get_value(0, 0))
     except psycopg.Error as error:
         if reading and connection_lost(error):
             raise _StaleConnectionError from error
         raise DBAPIError.instance(None, None, error, psycopg.Error, hide_parameters=True) from error
-    if journal_row is None:
-        raise LookupError("the journal's insert returned no row")
-    return Appended(posting.event.event_id, journal_row[0], replayed=False, state=posting.after)
+    return Appended(posting.event.event_id, journal_id, replayed=False, state=posting.after)
+
+
+def _int(value: bytes | None) -> int:
+    if value is None:
+        raise LookupError("a statement of the payment returned no value")
+    return int(value)
+
+
+def _text(value: bytes | None) -> str | None:
+    return None if value is None else value.decode()
+
+
+def _loan_row(result: PGresult) -> tuple[Any, ...]:
+    """The row of :data:`_LOAN` in ``result`` (as text) with its values typed, for :func:`_book`."""
+    value = result.get_value
+    return (
+        _int(value(0, 0)),
+        _int(value(0, 1)),
+        _int(value(0, 2)),
+        _text(value(0, 3)),
+        _int(value(0, 4)),
+        json.loads(value(0, 5) or b"null"),
+        _text(value(0, 6)),
+        _int(value(0, 7)),
+        _text(value(0, 8)),
+        _text(value(0, 9)),
+    )
+
+
+def _last_event(result: PGresult) -> tuple[str, int] | None:
+    """The (event id, sequence) of :data:`_LAST_EVENT` in ``result``, if the loan has events."""
+    if not result.ntuples:
+        return None
+    event_id = _text(result.get_value(0, 0))
+    assert event_id is not None
+    return event_id, _int(result.get_value(0, 1))
 
 
 @dataclass(frozen=True, slots=True)
