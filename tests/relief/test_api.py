@@ -154,3 +154,26 @@ def test_maker_checker_scope_and_bad_input_change_nothing(api: Api) -> None:
         422,
         "approver_is_maker",
     )
+
+
+def test_a_relief_policy_with_a_limit_beyond_its_ceiling_is_refused_and_changes_nothing(
+    api: Api,
+) -> None:
+    """A count or day limit past its ceiling (here one JSON could not carry exactly, found by
+    Schemathesis as a 500) is a 422; the policy in force stays."""
+    _, _, product_id = setup(api)
+    client, risk = api.client, api.auth("risk")
+    path = f"/v1/products/{product_id}/relief-policy"
+    assert client.put(path, headers=risk, json={"currency": "CNY"}).json()["version"] == 1
+    for field, value in (
+        ("max_score_age_days", 15015512234313098723328),
+        ("max_days_past_due", 3661),
+        ("max_restructurings_12m", 101),
+        ("max_restructurings_ever", 2**53 + 1),
+    ):
+        problem(
+            client.put(path, headers=risk, json={"currency": "CNY", field: value}),
+            422,
+            "validation_error",
+        )
+    assert client.get(path, headers=risk).json()["version"] == 1

@@ -67,15 +67,19 @@ def _default_options() -> dict[Option, OptionDocument]:
 
 
 class ReliefPolicyDocument(_Document):
-    """A product's relief policy: the eligibility rules, the options and their limits."""
+    """A product's relief policy: the eligibility rules, the options and their limits.
+
+    Every count and day limit has a ceiling: a policy is logged in the transparency log as
+    RFC 8785 JSON, which carries integers only up to 2**53.
+    """
 
     currency: str = Field(min_length=3, max_length=3)
     min_credit_score: int | None = Field(default=600, ge=0, le=1000)
-    max_score_age_days: int | None = Field(default=365, ge=0)
-    max_days_past_due: int | None = Field(default=90, ge=0)
+    max_score_age_days: int | None = Field(default=365, ge=0, le=3660)
+    max_days_past_due: int | None = Field(default=90, ge=0, le=3660)
     min_on_time_payments_12m: int | None = Field(default=None, ge=0, le=366)
-    max_restructurings_12m: int | None = Field(default=1, ge=0)
-    max_restructurings_ever: int | None = Field(default=2, ge=0)
+    max_restructurings_12m: int | None = Field(default=1, ge=0, le=100)
+    max_restructurings_ever: int | None = Field(default=2, ge=0, le=100)
     min_paid_share_percent: DecimalText | None = Field(default=None, ge=0, le=100)
     hardship_evidence_above: DecimalText | None = Field(default=None, ge=0)
     max_debt_to_income_percent: DecimalText | None = Field(default=None, gt=0, le=1000)
