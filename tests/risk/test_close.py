@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -240,3 +243,28 @@ def test_the_summary_counts_the_watchlist_and_its_tasks(db: Database) -> None:
         "1 post-loan tasks open 贷后任务, 0 overdue 逾期; 1 loans moved up an IFRS 9 stage by "
         "the watchlist"
     ]
+
+
+def test_without_a_champion_the_close_does_not_import_the_model_libraries(
+    tmp_path: Path,
+) -> None:
+    """Risk's part of a close with no champion scores nothing, so it leaves scikit-learn and
+    pandas (seconds to import, paid by every ``tenor close``) unimported."""
+    script = (
+        "import datetime as dt, sys\n"
+        "from tenor.store.database import Database\n"
+        "from tenor.store.migrate import upgrade\n"
+        "from tenor.risk.close import close_day\n"
+        "from tests.builders import seed_loan\n"
+        f"db = Database('sqlite:///{tmp_path / 'book.db'}')\n"
+        "upgrade(db)\n"
+        "loan_id = seed_loan(db)\n"
+        "with db.transaction() as session:\n"
+        "    done = close_day(session, dt.date(2026, 3, 1), [loan_id])\n"
+        "assert done['scores']['no_champion'] == 1, done\n"
+        "print(sorted(m for m in ('sklearn', 'tenor.risk.registry') if m in sys.modules))\n"
+    )
+    finished = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=300
+    )
+    assert finished.stdout.strip() == "[]", finished.stdout + finished.stderr

@@ -100,8 +100,6 @@ def score_borrowers(session: Session, day: dt.date, borrower_ids: Sequence[int])
     the same champion), ``unprofiled``, ``no_champion`` and ``errors`` (rows the model could
     not score), and ``models`` (the champions that scored, with their counts).
     """
-    from tenor.risk.registry import champion, score_frame  # noqa: PLC0415 - model libraries
-
     any_champion = session.scalar(
         select(RiskModel.id)
         .where(RiskModel.status == "champion", RiskModel.kind == "scorecard")
@@ -122,6 +120,9 @@ def score_borrowers(session: Session, day: dt.date, borrower_ids: Sequence[int])
         "errors": 0,
         "models": {},
     }
+    if by_dataset:
+        # The model libraries (seconds to import) load only when there is something to score.
+        from tenor.risk.registry import champion, score_frame  # noqa: PLC0415
     for dataset, group in sorted(by_dataset.items()):
         try:
             model, card = champion(session, f"pd-{dataset}")
