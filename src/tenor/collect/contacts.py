@@ -29,7 +29,12 @@ from tenor.core.contact import (
     profile,
 )
 from tenor.core.money import Money
-from tenor.notify.reminders import borrower_context, contact_history, recipient
+from tenor.notify.reminders import (
+    BorrowerRecord,
+    borrower_context,
+    contact_history,
+    recipient,
+)
 from tenor.notify.render import ReminderFacts, render
 from tenor.notify.tables import outbox_row
 from tenor.store.models import Borrower, utc_now
@@ -100,7 +105,7 @@ def check_contact(
 
 
 def message_row(
-    borrower: Borrower,
+    borrower: BorrowerRecord,
     *,
     case_id: int,
     step: int,
@@ -156,7 +161,11 @@ def message_row(
 
 
 def message_facts(
-    borrower: Borrower, loan_id: int, arrears: Money, oldest_due: dt.date, days_past_due: int
+    borrower: BorrowerRecord,
+    loan_id: int,
+    arrears: Money,
+    oldest_due: dt.date,
+    days_past_due: int,
 ) -> ReminderFacts:
     """What a collection message tells: the amount past due, since when, how many days."""
     return ReminderFacts(

@@ -50,7 +50,7 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.orm import Session, load_only
+from sqlalchemy.orm import Session
 
 from tenor.batch.tables import CloseAction
 from tenor.bureau.records import assign_to_collections
@@ -88,11 +88,12 @@ from tenor.core.collection import (
     placement_refusal,
 )
 from tenor.core.money import Money
+from tenor.notify.reminders import borrower_records
 from tenor.notify.tables import Notification
 from tenor.relief.tables import CreditScore, ReliefOffer
 from tenor.relief.workflow import open_relief
 from tenor.store.bulk import among, copy_bound, insert_rows
-from tenor.store.models import Borrower, InstallmentRow, Loan, LoanStateRow, Product
+from tenor.store.models import InstallmentRow, Loan, LoanStateRow, Product
 
 #: Flags after which a case follows no path: nobody is asked to pay through collections (an
 #: upheld dispute waits for the ledger's correction, which cures or closes the case).
@@ -820,28 +821,7 @@ def _send_messages(
     if not steps:
         return
     wanted = sorted({s.case.borrower_id for s in steps})
-    borrowers: dict[int, Borrower] = {}
-    for condition in among(session, Borrower.id, wanted):
-        borrowers.update(
-            (b.id, b)
-            for b in session.scalars(
-                # What a message and the contact rules read of a borrower, nothing more.
-                select(Borrower)
-                .options(
-                    load_only(
-                        Borrower.name,
-                        Borrower.phones,
-                        Borrower.email,
-                        Borrower.email_invalid_since,
-                        Borrower.time_zone,
-                        Borrower.locale,
-                        Borrower.consents,
-                        Borrower.opt_outs,
-                    )
-                )
-                .where(condition)
-            )
-        )
+    borrowers = borrower_records(session, wanted)
     since = dt.datetime.combine(opening, dt.time(), tzinfo=dt.UTC) - dt.timedelta(days=HISTORY_DAYS)
     history = shared_history(session, wanted, since)
     oldest = _oldest_due(session, [s.loan.loan_id for s in steps], opening)
