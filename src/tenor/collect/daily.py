@@ -217,10 +217,7 @@ class OpenCase:
     def row(self) -> dict[str, Any]:
         """A new case's row."""
         assert self.opened is not None
-        return {
-            **{f.name: getattr(self, f.name) for f in fields(self) if f.name not in _NOT_COLUMNS},
-            **self.opened,
-        }
+        return {**{name: getattr(self, name) for name in _CASE_COLUMNS}, **self.opened}
 
     def changes(self) -> dict[str, Any]:
         """The changeable columns whose value differs from the stored one."""
@@ -229,6 +226,10 @@ class OpenCase:
             for name, before in zip(CASE_CHANGES, self.stored, strict=True)
             if getattr(self, name) != before
         }
+
+
+#: The columns :class:`OpenCase` holds, in its fields' order.
+_CASE_COLUMNS: Final = tuple(f.name for f in fields(OpenCase) if f.name not in _NOT_COLUMNS)
 
 
 @dataclass(slots=True)
@@ -483,10 +484,9 @@ def _hardship(session: Session, loan_ids: Sequence[int], day: dt.date) -> set[in
 
 def _read_open_cases(session: Session) -> list[OpenCase]:
     """Every open case, in id order."""
-    names = [f.name for f in fields(OpenCase) if f.name not in _NOT_COLUMNS]
     cases = []
     for row in session.execute(
-        select(*(_CASES.c[name] for name in names))
+        select(*(_CASES.c[name] for name in _CASE_COLUMNS))
         .where(_CASES.c.status == "open")
         .order_by(_CASES.c.id)
     ):
@@ -1183,6 +1183,8 @@ def _close_actions(session: Session, rows: list[dict[str, Any]]) -> None:
         return
     seen: set[tuple[Any, ...]] = set()
     dates = {r["business_date"] for r in rows}
+    # Only these kinds can collide: the day's reminder actions on the same loans are not read.
+    kinds = {r["kind"] for r in rows}
     for condition in among(session, CloseAction.loan_id, {r["loan_id"] for r in rows}):
         seen.update(
             tuple(row)
@@ -1192,7 +1194,13 @@ def _close_actions(session: Session, rows: list[dict[str, Any]]) -> None:
                     CloseAction.loan_id,
                     CloseAction.kind,
                     CloseAction.installment,
-                ).where(and_(CloseAction.business_date.in_(dates), condition))
+                ).where(
+                    and_(
+                        CloseAction.business_date.in_(dates),
+                        CloseAction.kind.in_(kinds),
+                        condition,
+                    )
+                )
             )
         )
     _insert_rows(

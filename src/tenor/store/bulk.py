@@ -23,6 +23,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import psycopg
@@ -174,18 +175,19 @@ def copy_bound(
     ``Json``)."""
     dialect = connection.dialect
     binds = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns]
-    copy_rows(
-        connection,
-        target or table.name,
-        columns,
-        (
-            [
-                row[name] if bind is None else bind(row[name])
-                for name, bind in zip(columns, binds, strict=True)
-            ]
-            for row in rows
-        ),
-    )
+    # Most columns bind as they are: only the others are processed, value by value.
+    processed = [(position, bind) for position, bind in enumerate(binds) if bind is not None]
+
+    pick = itemgetter(*columns)
+    single = len(columns) == 1
+
+    def values(row: Mapping[str, Any]) -> list[Any]:
+        picked = [pick(row)] if single else list(pick(row))
+        for position, bind in processed:
+            picked[position] = bind(picked[position])
+        return picked
+
+    copy_rows(connection, target or table.name, columns, map(values, rows))
 
 
 def copy_frame(connection: Connection, target: str, frame: pl.DataFrame) -> None:
