@@ -9,6 +9,7 @@ outcome recorded by collectors and agencies, so that a cap counts everyone who c
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable
 from typing import Any, Final
 from zoneinfo import ZoneInfo
@@ -21,6 +22,7 @@ from tenor.core.collection import OutcomeCode
 from tenor.core.contact import (
     DEBTOR,
     Allowed,
+    BorrowerContext,
     Channel,
     Contact,
     PastContact,
@@ -37,6 +39,7 @@ from tenor.notify.reminders import (
 )
 from tenor.notify.render import ReminderFacts, render
 from tenor.notify.tables import outbox_row
+from tenor.store.bulk import among
 from tenor.store.models import Borrower, utc_now
 
 #: How far back the contact rules look (the longest window of any profile, with margin).
@@ -62,20 +65,25 @@ def shared_history(
     """Each borrower's contacts since ``since``: notifications sent and contact outcomes."""
     ids = sorted(set(borrower_ids))
     history = contact_history(session, ids, since)
-    for start in range(0, len(ids), 500):
-        rows = session.scalars(
-            select(ContactOutcome).where(
-                ContactOutcome.borrower_id.in_(ids[start : start + 500]),
-                ContactOutcome.at >= since,
+    for condition in among(session, ContactOutcome.borrower_id, ids):
+        rows = session.execute(
+            select(
+                ContactOutcome.borrower_id,
+                ContactOutcome.at,
+                ContactOutcome.channel,
+                ContactOutcome.loan_id,
+                ContactOutcome.code,
             )
+            .where(condition, ContactOutcome.at >= since)
+            .order_by(ContactOutcome.id)
         )
-        for row in rows:
-            code = OutcomeCode(row.code)
-            history.setdefault(row.borrower_id, []).append(
+        for borrower_id, at, channel, loan_id, outcome in rows:
+            code = OutcomeCode(outcome)
+            history.setdefault(borrower_id, []).append(
                 PastContact(
-                    at=_aware(row.at),
-                    channel=Channel(row.channel),
-                    debt=str(row.loan_id),
+                    at=_aware(at),
+                    channel=Channel(channel),
+                    debt=str(loan_id),
                     connected=code.connected,
                     conversation=code.conversation and code is not OutcomeCode.WRONG_PARTY,
                     person=WRONG_PARTY if code is OutcomeCode.WRONG_PARTY else DEBTOR,
@@ -119,15 +127,13 @@ def message_row(
     """The outbox row of a collection message, checked against the contact rules: pending,
     held until the rules allow it, or refused (an opt-out, no address)."""
     channel = MESSAGE_CHANNEL[action]
-    zone = ZoneInfo(borrower.time_zone or "Asia/Shanghai")
-    at = dt.datetime.combine(day, dt.time(MESSAGE_HOUR), tzinfo=zone).astimezone(dt.UTC)
+    at = _message_instant(day, borrower.time_zone or "Asia/Shanghai")
     rules = profile(contact_profile)
-    decision = check(
-        Contact(Channel(channel), debt=str(facts.loan_id)),
-        history,
-        borrower_context(borrower),
-        rules,
-        at,
+    context = borrower_context(borrower)
+    decision = (
+        check(Contact(Channel(channel), debt=str(facts.loan_id)), history, context, rules, at)
+        if history
+        else _first_contact(Channel(channel), context, contact_profile, at)
     )
     state, rule, not_before = "pending", None, at
     if isinstance(decision, Refused):
@@ -158,6 +164,23 @@ def message_row(
         rule=rule,
         now=utc_now(),
     )
+
+
+@functools.lru_cache(maxsize=1_024)
+def _message_instant(day: dt.date, time_zone: str) -> dt.datetime:
+    """The instant (UTC) of the message hour on ``day`` in ``time_zone``."""
+    zone = ZoneInfo(time_zone)
+    return dt.datetime.combine(day, dt.time(MESSAGE_HOUR), tzinfo=zone).astimezone(dt.UTC)
+
+
+@functools.lru_cache(maxsize=4_096)
+def _first_contact(
+    channel: Channel, context: BorrowerContext, contact_profile: str, at: dt.datetime
+) -> Allowed | Refused:
+    """What the contact rules say of a contact with no past contacts: they weigh only the
+    channel, the borrower's context, the profile and the instant (the debt a contact is about
+    is compared with past contacts only), so one answer serves every such borrower alike."""
+    return check(Contact(channel), (), context, profile(contact_profile), at)
 
 
 def message_facts(
