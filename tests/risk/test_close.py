@@ -26,13 +26,7 @@ from tenor.core.money import Money
 from tenor.relief.tables import CreditScore
 from tenor.relief.workflow import latest_score
 from tenor.risk.actions import ingest_statements, record_profile, stage_summary
-from tenor.risk.close import (
-    borrowers_of_day,
-    close_day,
-    day_summary,
-    loans_of_day,
-    summary_lines,
-)
+from tenor.risk.close import close_day, day_summary, loans_of_day, summary_lines
 from tenor.risk.registry import promote, register
 from tenor.risk.scorecard import Scorecard
 from tenor.risk.tables import RiskScore
@@ -205,20 +199,16 @@ def test_no_champion_or_no_profile_scores_nothing(
 
 def test_the_day_touches_the_loans_it_wrote_to(db: Database) -> None:
     loan_id = seed_loan(db)
-    borrower_id = _borrower(db, loan_id)
     close_book(db)  # 1 March: the first close touches the book
     march_2 = dt.date(2026, 3, 2)
     close_book(db)  # 2 March: nothing happened to the loan
     with db.reading() as session:
         assert loans_of_day(session, march_2) == []
-        assert borrowers_of_day(session, march_2) == []
     loans.post_repayment(db, loan_id, amount=Money.of("50", "CNY"), value_date=dt.date(2026, 3, 3))
     close_book(db)
     with db.reading() as session:
         assert loans_of_day(session, dt.date(2026, 3, 3)) == [loan_id]
-        assert borrowers_of_day(session, dt.date(2026, 3, 3)) == [borrower_id]
         assert loans_of_day(session, dt.date(2026, 3, 9)) == []  # never closed
-        assert borrowers_of_day(session, dt.date(2026, 3, 9)) == []
 
 
 def test_the_summary_counts_the_watchlist_and_its_tasks(db: Database) -> None:

@@ -29,7 +29,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, delete, insert, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from tenor.batch.sqlbook import CLOSE_ACTOR
@@ -56,20 +56,6 @@ def source_of(model: RiskModel) -> str:
     return f"{model.name} v{model.version}"[:64]
 
 
-def _day_writes(session: Session, day: dt.date) -> Select[int] | None:
-    """The journal rows of the loans the day wrote to (see :func:`loans_of_day`), as their
-    ``loan_id``; None when ``day`` has no close."""
-    marks = session.execute(
-        select(CloseDay.journal_from, CloseDay.journal_to).where(CloseDay.business_date == day)
-    ).one_or_none()
-    if marks is None:
-        return None
-    start, mark = marks
-    return select(JournalEntry.loan_id).where(
-        JournalEntry.id > start, (JournalEntry.actor != CLOSE_ACTOR) | (JournalEntry.id > mark)
-    )
-
-
 def loans_of_day(session: Session, day: dt.date) -> list[int]:
     """The loans the day wrote to: their journal grew between the previous close's mark and
     this one's (payments, disbursements, other writes), or this close appended to it (penalty
@@ -78,21 +64,16 @@ def loans_of_day(session: Session, day: dt.date) -> list[int]:
 
     A range of the journal's primary key, so it costs what the day wrote.
     """
-    query = _day_writes(session, day)
-    return [] if query is None else sorted(session.scalars(query.distinct()))
-
-
-def borrowers_of_day(session: Session, day: dt.date) -> list[int]:
-    """The borrowers of :func:`loans_of_day`, found in the database: a due-heavy day's loan
-    ids are not sent back to it."""
-    query = _day_writes(session, day)
-    if query is None:
+    marks = session.execute(
+        select(CloseDay.journal_from, CloseDay.journal_to).where(CloseDay.business_date == day)
+    ).one_or_none()
+    if marks is None:
         return []
-    return sorted(
-        session.scalars(
-            select(Loan.borrower_id).where(Loan.id.in_(query.scalar_subquery())).distinct()
-        )
+    start, mark = marks
+    query = select(JournalEntry.loan_id).where(
+        JournalEntry.id > start, (JournalEntry.actor != CLOSE_ACTOR) | (JournalEntry.id > mark)
     )
+    return sorted(session.scalars(query.distinct()))
 
 
 def _borrowers(session: Session, loan_ids: Sequence[int]) -> list[int]:
@@ -220,12 +201,8 @@ def close_day(
     Scores the borrowers of ``loan_ids`` (default: :func:`loans_of_day`) by the champions and
     writes the day's early-warning summary (replacing one a rerun wrote before); returns it.
     """
-    borrowers = (
-        borrowers_of_day(session, business_date)
-        if loan_ids is None
-        else _borrowers(session, list(loan_ids))
-    )
-    scores = score_borrowers(session, business_date, borrowers)
+    touched = loans_of_day(session, business_date) if loan_ids is None else list(loan_ids)
+    scores = score_borrowers(session, business_date, _borrowers(session, touched))
     summary = {
         "scores": scores,
         "watchlist": watchlist_summary(session),
