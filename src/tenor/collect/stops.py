@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from tenor.collect.tables import Dispute, Promise
 from tenor.core.collection import PromiseStatus
+from tenor.store.bulk import among
 
 
 def reminder_stops(session: Session, loan_ids: Iterable[int]) -> tuple[set[int], set[int]]:
@@ -21,20 +22,16 @@ def reminder_stops(session: Session, loan_ids: Iterable[int]) -> tuple[set[int],
     ids = sorted(set(loan_ids))
     promised: set[int] = set()
     disputed: set[int] = set()
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
+    for condition in among(session, Promise.loan_id, ids):
         promised.update(
             session.scalars(
                 select(Promise.loan_id).where(
-                    Promise.loan_id.in_(chunk), Promise.status == PromiseStatus.PENDING.value
+                    condition, Promise.status == PromiseStatus.PENDING.value
                 )
             )
         )
+    for condition in among(session, Dispute.loan_id, ids):
         disputed.update(
-            session.scalars(
-                select(Dispute.loan_id).where(
-                    Dispute.loan_id.in_(chunk), Dispute.resolved_on.is_(None)
-                )
-            )
+            session.scalars(select(Dispute.loan_id).where(condition, Dispute.resolved_on.is_(None)))
         )
     return promised, disputed
