@@ -27,26 +27,11 @@ from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import psycopg
-from sqlalchemy import (
-    BigInteger,
-    BindParameter,
-    Connection,
-    Dialect,
-    Integer,
-    Select,
-    Table,
-    Text,
-    TypeDecorator,
-    any_,
-    bindparam,
-    insert,
-)
-from sqlalchemy import cast as sql_cast
+from sqlalchemy import BigInteger, Connection, Select, Table, any_, bindparam, insert
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import QueryableAttribute, Session
 from sqlalchemy.sql.elements import ColumnElement
-from sqlalchemy.types import TypeEngine
 
 if TYPE_CHECKING:
     import polars as pl
@@ -57,30 +42,6 @@ if TYPE_CHECKING:
 CHUNK: Final = 5_000
 
 _T = TypeVar("_T")
-
-
-class _Integers(TypeDecorator[list[int]]):
-    """A list of integers bound on PostgreSQL as one array literal (``{1,2,3}``, joined by
-    ``str.join``) cast to an array of ``element``: psycopg's own array dumper visits every
-    value in Python, seconds for the hundreds of thousands of ids a due-heavy close binds."""
-
-    impl = Text
-    cache_ok = True
-
-    def __init__(self, element: TypeEngine[Any]) -> None:
-        super().__init__()
-        self.element = element
-
-    def process_bind_param(self, value: list[int] | None, dialect: Dialect) -> str | None:
-        """The array literal of ``value``."""
-        return None if value is None else "{" + ",".join(map(str, map(int, value))) + "}"
-
-    def bind_expression(self, bindvalue: BindParameter[Any]) -> ColumnElement[Any]:
-        """The literal cast to the array type."""
-        return sql_cast(bindvalue, ARRAY(self.element))
-
-
-_LOAN_IDS: Final = _Integers(BigInteger())
 
 
 def _is_postgres(bind: Session | Connection) -> bool:
@@ -111,12 +72,7 @@ def among(
         return
     expression = column.expression
     if _is_postgres(bind):
-        array = (
-            _Integers(expression.type)
-            if isinstance(expression.type, Integer)
-            else ARRAY(expression.type)
-        )
-        yield expression == any_(bindparam(None, wanted, type_=array))
+        yield expression == any_(bindparam(None, wanted, type_=ARRAY(expression.type)))
         return
     for chunk in chunks(wanted):
         yield expression.in_(chunk)
@@ -131,7 +87,7 @@ def among_ids(connection: Connection, column: ColumnElement[Any]) -> ColumnEleme
     close partition holds at most ``tenor.batch.close.SQLITE_MAX_PARTITION_SIZE`` loans).
     """
     if _is_postgres(connection):
-        return column == any_(bindparam("ids", type_=_LOAN_IDS))
+        return column == any_(bindparam("ids", type_=ARRAY(BigInteger)))
     return column.in_(bindparam("ids", expanding=True))
 
 
@@ -160,12 +116,7 @@ def read_frame(
     compiled = statement.compile(
         dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
     )
-    # Bound as an execute would bind them (the loan ids as one array literal).
-    values = compiled.construct_params(parameters or {})
-    for name, bind in compiled.binds.items():
-        processor = bind.type.dialect_impl(connection.dialect).bind_processor(connection.dialect)
-        if processor is not None and name in values:
-            values[name] = processor(values[name])
+    values = {**compiled.params, **(parameters or {})}
     buffer = io.BytesIO()
     with (
         _driver(connection).cursor() as cursor,
