@@ -276,3 +276,36 @@ def test_among_ids_binds_the_list_as_ids_in_a_read(db: Database) -> None:
     assert some.rows() == [(1, "row 1"), (3, "row 3")]
     assert none.is_empty()
     assert none.schema == pl.Schema(schema)
+
+
+def test_among_finds_extreme_integers_and_awkward_text(db: Database) -> None:
+    """Negative ids, zero and the largest BIGINT match exactly, and so does text that needs
+    quoting in a PostgreSQL array."""
+    largest = 2**63 - 1
+    labels = [label for label in AWKWARD if label is not None]
+    ids = [-5, 0, largest, *range(1, len(labels) - 2)]
+    with db.transaction() as session:
+        bulk.insert_rows(
+            session.connection(),
+            _ROWS,
+            [{"id": row_id, "label": label} for row_id, label in zip(ids, labels, strict=True)],
+        )
+    with db.reading() as session:
+        by_id = [
+            row_id
+            for condition in bulk.among(session, _ROWS.c.id, [largest, -5, 7_000, largest])
+            for row_id in session.scalars(select(_ROWS.c.id).where(condition))
+        ]
+        by_label = [
+            label
+            for condition in bulk.among(session, _ROWS.c.label, labels)
+            for label in session.scalars(select(_ROWS.c.label).where(condition))
+        ]
+        connection = session.connection()
+        listed = connection.execute(
+            select(_ROWS.c.id).where(bulk.among_ids(connection, _ROWS.c.id)),
+            {"ids": [0, largest]},
+        ).scalars()
+        assert sorted(listed) == [0, largest]
+    assert sorted(by_id) == [-5, largest]
+    assert sorted(by_label) == sorted(labels)
