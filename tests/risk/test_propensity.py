@@ -54,6 +54,7 @@ from tenor.store.journal import business_date
 from tenor.store.migrate import upgrade
 from tenor.store.models import InstallmentRow
 from tests.builders import seed_loan
+from tests.risk.imports import model_modules_loaded
 from tests.test_cli_book import Shell, one_line_error
 
 NOW = dt.datetime(2026, 3, 1, 9, tzinfo=dt.UTC)
@@ -413,11 +414,7 @@ def test_without_a_promoted_model_the_close_does_not_import_the_model_libraries(
 ) -> None:
     """Every close asks for the propensity champion; with none promoted, scikit-learn (seconds
     to import in each of the close's worker processes) stays unimported."""
-    import subprocess  # noqa: PLC0415
-    import sys  # noqa: PLC0415
-
     script = (
-        "import sys\n"
         "from tenor.store.database import Database\n"
         "from tenor.store.migrate import upgrade\n"
         "from tenor.risk.propensity import champion_model\n"
@@ -425,9 +422,5 @@ def test_without_a_promoted_model_the_close_does_not_import_the_model_libraries(
         "upgrade(db)\n"
         "with db.reading() as session:\n"
         "    assert champion_model(session) is None\n"
-        "print(sorted(m for m in ('sklearn', 'tenor.risk.registry') if m in sys.modules))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=300
-    )
-    assert done.stdout.strip() == "[]", done.stdout + done.stderr
+    assert model_modules_loaded(script) == []
