@@ -35,6 +35,8 @@ messages, placements and close_actions.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import json
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
@@ -42,6 +44,7 @@ from typing import Any, Final, cast
 
 from sqlalchemy import (
     Table,
+    Text,
     and_,
     bindparam,
     func,
@@ -187,7 +190,7 @@ class OpenCase:
     loan_id: int
     borrower_id: int
     currency: str
-    flags: list[str]
+    flags: Sequence[str]
     status: str
     closed_on: dt.date | None
     close_reason: str | None
@@ -484,16 +487,25 @@ def _hardship(session: Session, loan_ids: Sequence[int], day: dt.date) -> set[in
 
 def _read_open_cases(session: Session) -> list[OpenCase]:
     """Every open case, in id order."""
+    # The flags as text: most cases share a handful of flag lists, each parsed once.
+    columns = [
+        _CASES.c.flags.cast(Text).label("flags") if name == "flags" else _CASES.c[name]
+        for name in _CASE_COLUMNS
+    ]
     cases = []
     for row in session.execute(
-        select(*(_CASES.c[name] for name in _CASE_COLUMNS))
-        .where(_CASES.c.status == "open")
-        .order_by(_CASES.c.id)
+        select(*columns).where(_CASES.c.status == "open").order_by(_CASES.c.id)
     ):
         case = OpenCase(**row._mapping)
+        case.flags = _flags(row.flags)
         case.keep()
         cases.append(case)
     return cases
+
+
+@functools.lru_cache(maxsize=1_024)
+def _flags(document: str | None) -> tuple[str, ...]:
+    return tuple(json.loads(document) or ()) if document else ()
 
 
 def _read_open_placements(session: Session) -> list[OpenPlacement]:
