@@ -9,10 +9,8 @@ outcome recorded by collectors and agencies, so that a cap counts everyone who c
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from collections.abc import Iterable
 from typing import Any, Final
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,7 +20,6 @@ from tenor.core.collection import OutcomeCode
 from tenor.core.contact import (
     DEBTOR,
     Allowed,
-    BorrowerContext,
     Channel,
     Contact,
     PastContact,
@@ -35,7 +32,9 @@ from tenor.notify.reminders import (
     BorrowerRecord,
     borrower_context,
     contact_history,
+    first_contact,
     recipient,
+    send_instant,
 )
 from tenor.notify.render import ReminderFacts, render
 from tenor.notify.tables import outbox_row
@@ -127,13 +126,13 @@ def message_row(
     """The outbox row of a collection message, checked against the contact rules: pending,
     held until the rules allow it, or refused (an opt-out, no address)."""
     channel = MESSAGE_CHANNEL[action]
-    at = _message_instant(day, borrower.time_zone or "Asia/Shanghai")
+    at = send_instant(day, borrower.time_zone or "Asia/Shanghai", MESSAGE_HOUR)
     rules = profile(contact_profile)
     context = borrower_context(borrower)
     decision = (
         check(Contact(Channel(channel), debt=str(facts.loan_id)), history, context, rules, at)
         if history
-        else _first_contact(Channel(channel), context, contact_profile, at)
+        else first_contact(Channel(channel), context, contact_profile, at)
     )
     state, rule, not_before = "pending", None, at
     if isinstance(decision, Refused):
@@ -164,23 +163,6 @@ def message_row(
         rule=rule,
         now=utc_now(),
     )
-
-
-@functools.lru_cache(maxsize=1_024)
-def _message_instant(day: dt.date, time_zone: str) -> dt.datetime:
-    """The instant (UTC) of the message hour on ``day`` in ``time_zone``."""
-    zone = ZoneInfo(time_zone)
-    return dt.datetime.combine(day, dt.time(MESSAGE_HOUR), tzinfo=zone).astimezone(dt.UTC)
-
-
-@functools.lru_cache(maxsize=4_096)
-def _first_contact(
-    channel: Channel, context: BorrowerContext, contact_profile: str, at: dt.datetime
-) -> Allowed | Refused:
-    """What the contact rules say of a contact with no past contacts: they weigh only the
-    channel, the borrower's context, the profile and the instant (the debt a contact is about
-    is compared with past contacts only), so one answer serves every such borrower alike."""
-    return check(Contact(channel), (), context, profile(contact_profile), at)
 
 
 def message_facts(

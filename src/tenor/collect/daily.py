@@ -35,8 +35,6 @@ messages, placements and close_actions.
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import json
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
@@ -96,6 +94,7 @@ from tenor.notify.tables import Notification
 from tenor.relief.tables import CreditScore, ReliefOffer
 from tenor.relief.workflow import open_relief
 from tenor.store.bulk import among, copy_bound, insert_rows
+from tenor.store.codec import string_tuple
 from tenor.store.models import InstallmentRow, Loan, LoanStateRow, Product
 
 #: Flags after which a case follows no path: nobody is asked to pay through collections (an
@@ -497,15 +496,10 @@ def _read_open_cases(session: Session) -> list[OpenCase]:
         select(*columns).where(_CASES.c.status == "open").order_by(_CASES.c.id)
     ):
         case = OpenCase(**row._mapping)
-        case.flags = _flags(row.flags)
+        case.flags = string_tuple(row.flags)
         case.keep()
         cases.append(case)
     return cases
-
-
-@functools.lru_cache(maxsize=1_024)
-def _flags(document: str | None) -> tuple[str, ...]:
-    return tuple(json.loads(document) or ()) if document else ()
 
 
 def _read_open_placements(session: Session) -> list[OpenPlacement]:

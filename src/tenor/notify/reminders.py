@@ -66,6 +66,7 @@ from tenor.notify.policy import (
 from tenor.notify.render import ReminderFacts, render
 from tenor.notify.tables import REQUESTED_KINDS, Notification, outbox_row
 from tenor.store.bulk import among, chunks, copy_rows
+from tenor.store.codec import string_tuple
 from tenor.store.models import Borrower, InstallmentRow, Loan, LoanStateRow, Product, utc_now
 
 log = logging.getLogger("tenor.notify")
@@ -186,7 +187,7 @@ def _borrower_facts(
         email,
         email_invalid_since,
         _consents(consents) if consents else None,
-        _opt_outs(opt_outs) if opt_outs else (),
+        string_tuple(opt_outs),
     )
 
 
@@ -196,8 +197,22 @@ def _consents(document: str) -> Mapping[str, Any]:
 
 
 @functools.lru_cache(maxsize=1_024)
-def _opt_outs(document: str) -> tuple[str, ...]:
-    return tuple(json.loads(document) or ())
+def send_instant(day: dt.date, time_zone: str, hour: int) -> dt.datetime:
+    """The instant (UTC) of ``hour`` on ``day`` in ``time_zone``."""
+    return dt.datetime.combine(day, dt.time(hour), tzinfo=ZoneInfo(time_zone)).astimezone(dt.UTC)
+
+
+@functools.lru_cache(maxsize=4_096)
+def first_contact(
+    channel: Channel, context: BorrowerContext, profile_name: str, at: dt.datetime
+) -> Decision:
+    """What the contact rules say of a contact with a borrower who has no past contacts.
+
+    Without past contacts the rules weigh only the channel, the borrower's context, the
+    profile and the instant (the debt a contact is about is compared with past contacts only),
+    so one answer serves every such borrower alike.
+    """
+    return check(Contact(channel), (), context, profile(profile_name), at)
 
 
 def borrower_records(session: Session, borrower_ids: Iterable[int]) -> dict[int, BorrowerFacts]:
@@ -512,17 +527,14 @@ def _choices(
 
 
 class _RowMaker:
-    """Builds the outbox rows of one run, keeping what repeats from one row to the next: each
-    borrower's contact context, each time zone's send instants, and the contact rules' answer
-    for borrowers with no past contacts."""
+    """Builds the outbox rows of one run, keeping each borrower's contact context from one row
+    to the next."""
 
     def __init__(self, day: dt.date, history: dict[int, list[PastContact]], now: dt.datetime):
         self.day = day
         self.history = history
         self.now = now
         self._contexts: dict[int, BorrowerContext] = {}
-        self._instants: dict[tuple[str, int], dt.datetime] = {}
-        self._answers: dict[tuple[Channel, BorrowerContext, str, dt.datetime], Decision] = {}
 
     def context(self, borrower: BorrowerRecord) -> BorrowerContext:
         """The borrower's contact context."""
@@ -530,14 +542,6 @@ class _RowMaker:
         if context is None:
             context = self._contexts[borrower.id] = borrower_context(borrower)
         return context
-
-    def send_at(self, time_zone: str, hour: int) -> dt.datetime:
-        """The instant (UTC) of ``hour`` on the business date in ``time_zone``."""
-        at = self._instants.get((time_zone, hour))
-        if at is None:
-            at = dt.datetime.combine(self.day, dt.time(hour), tzinfo=ZoneInfo(time_zone))
-            at = self._instants[(time_zone, hour)] = at.astimezone(dt.UTC)
-        return at
 
     def decision(
         self,
@@ -553,14 +557,7 @@ class _RowMaker:
         if past:
             contact = Contact(channel, debt=str(loan_id))
             return check(contact, past, context, profile(profile_name), at)
-        # With no past contacts the rules weigh only the channel, the borrower's context, the
-        # profile and the instant (the debt is compared with past contacts only).
-        key = (channel, context, profile_name, at)
-        answer = self._answers.get(key)
-        if answer is None:
-            contact = Contact(channel, debt=str(loan_id))
-            answer = self._answers[key] = check(contact, (), context, profile(profile_name), at)
-        return answer
+        return first_contact(channel, context, profile_name, at)
 
     def row(
         self,
@@ -574,7 +571,7 @@ class _RowMaker:
     ) -> dict[str, Any]:
         """The outbox row of one reminder (without its propensity)."""
         context = self.context(borrower)
-        at = self.send_at(context.time_zone or "Asia/Shanghai", hour)
+        at = send_instant(self.day, context.time_zone or "Asia/Shanghai", hour)
         rules = profile(policy.contact_profile)
         decision = self.decision(
             CONTACT_CHANNEL[channel],

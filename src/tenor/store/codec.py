@@ -7,6 +7,8 @@ so a document read back gives exactly the record that was written.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import json
 from decimal import Decimal
 from typing import Any
 
@@ -48,6 +50,13 @@ EVENT_KINDS: dict[type[LoanEvent], str] = {
     ClassificationChanged: "classification-changed",
     Restructured: "restructured",
 }
+
+
+@functools.lru_cache(maxsize=1_024)
+def string_tuple(document: str | None) -> tuple[str, ...]:
+    """A JSON array of strings read as text (a borrower's opt-outs, a case's flags) as a
+    tuple: such columns hold a handful of distinct documents, each parsed once."""
+    return tuple(json.loads(document) or ()) if document else ()
 
 
 def money_to_json(amount: Money) -> dict[str, str]:
